@@ -1,0 +1,54 @@
+#include "harvest_connect/crypto/master_key.hpp"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+
+#include "harvest_connect/crypto/aes_gcm.hpp"
+#include "harvest_connect/crypto/encoding.hpp"
+#include "harvest_connect/crypto/random.hpp"
+#include "harvest_connect/error.hpp"
+
+namespace harvest_connect::crypto {
+
+KeyId key_id_of(const Secret& key) {
+  static constexpr std::string_view label = "harvest-connect key id v1";
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_size = 0;
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1 &&
+            EVP_DigestUpdate(ctx, label.data(), label.size()) == 1 &&
+            EVP_DigestUpdate(ctx, key.reveal().data(), key.size()) == 1 &&
+            EVP_DigestFinal_ex(ctx, digest, &digest_size) == 1;
+  EVP_MD_CTX_free(ctx);
+  if (!ok) throw error(errc::internal_error, "OpenSSL failed to compute a key id");
+  KeyId id{};
+  std::copy_n(digest, key_id_size, id.begin());
+  return id;
+}
+
+std::string key_id_hex(const KeyId& id) { return hex_encode(id); }
+
+MasterKey::MasterKey(Secret bytes) : bytes_(std::move(bytes)) {
+  if (bytes_.size() != aes256_key_size)
+    throw error(errc::key_error, "a master key is 32 bytes (44 characters of base64); generate one with "
+                                 "'harvest-connect key generate'");
+  id_ = key_id_of(bytes_);
+}
+
+MasterKey MasterKey::generate() { return MasterKey(random_secret(aes256_key_size)); }
+
+MasterKey MasterKey::from_base64(std::string_view text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ' || text.back() == '\t'))
+    text.remove_suffix(1);
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  std::optional<Secret> decoded = base64_decode_secret(text);
+  if (!decoded || decoded->size() != aes256_key_size)
+    throw error(errc::key_error, "the key is not valid: expected the base64 of 32 bytes (44 characters), as "
+                                 "'harvest-connect key generate' prints");
+  return MasterKey(std::move(*decoded));
+}
+
+Secret MasterKey::to_base64() const { return base64_encode_secret(bytes_); }
+
+}  // namespace harvest_connect::crypto

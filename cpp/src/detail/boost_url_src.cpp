@@ -1,0 +1,2 @@
+// Boost.URL compiled into the engine once.
+#include <boost/url/src.hpp>
