@@ -55,15 +55,18 @@ enum class errc {
 // the HTTP status and (redacted) body of an API answer, the OAuth error code.
 class error : public std::system_error {
  public:
-  error(errc code, const std::string& message) : std::system_error(make_error_code(code), message) {}
+  error(errc code, const std::string& message) : std::system_error(make_error_code(code), message), message_(message) {}
   error(errc code, const std::string& message, int http_status, std::string body = {},
         std::string server_error = {}, std::optional<double> retry_after = std::nullopt)
       : std::system_error(make_error_code(code), message),
+        message_(message),
         http_status_(http_status),
         body_(std::move(body)),
         server_error_(std::move(server_error)),
         retry_after_(retry_after) {}
 
+  // The message alone (std::system_error would append the category's text).
+  [[nodiscard]] const char* what() const noexcept override { return message_.c_str(); }
   [[nodiscard]] errc kind() const noexcept { return static_cast<errc>(code().value()); }
   // The HTTP status of the answer that caused it, 0 when none.
   [[nodiscard]] int http_status() const noexcept { return http_status_; }
@@ -75,6 +78,7 @@ class error : public std::system_error {
   [[nodiscard]] std::optional<double> retry_after() const noexcept { return retry_after_; }
 
  private:
+  std::string message_;
   int http_status_ = 0;
   std::string body_;
   std::string server_error_;

@@ -1,0 +1,12 @@
+#pragma once
+// One register_<area>() per binding file; module.cpp calls them in layer order.
+#include <pybind11/pybind11.h>
+
+namespace harvest_connect::python {
+
+namespace py = pybind11;
+
+void register_errors(py::module_& m);
+void register_crypto(py::module_& m);
+
+}  // namespace harvest_connect::python

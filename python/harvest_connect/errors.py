@@ -1,0 +1,148 @@
+"""The exceptions of harvest_connect.
+
+Every error the engine raises is a :class:`HarvestConnectError`; the leaves also subclass
+the builtin that fits, so ``except ValueError`` or ``except OSError`` work as expected.
+No message holds a secret.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+__all__ = [
+    "HarvestConnectError",
+    "ValidationError",
+    "NotFoundError",
+    "DuplicateNameError",
+    "KeyMismatchError",
+    "DecryptionError",
+    "AuthorizationError",
+    "TokenError",
+    "ApiError",
+    "RateLimitedError",
+    "NetworkError",
+    "TlsError",
+    "TimeoutError",
+]
+
+_builtin_timeout = TimeoutError
+
+
+class HarvestConnectError(Exception):
+    """Base class of every harvest_connect error."""
+
+    #: the engine's error name (e.g. ``"validation_failed"``)
+    kind: str = "internal_error"
+
+
+class ValidationError(HarvestConnectError, ValueError):
+    """A value given is invalid; the message names the field."""
+
+
+class NotFoundError(HarvestConnectError, KeyError):
+    """No OAuth client or connection has that name."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class DuplicateNameError(ValidationError):
+    """A record with that name exists already (names compare case-insensitively)."""
+
+
+class KeyMismatchError(HarvestConnectError):
+    """The key given is not the key of the store; nothing was read or written."""
+
+
+class DecryptionError(HarvestConnectError):
+    """A sealed value failed to authenticate: changed, damaged, or moved from another record."""
+
+
+class AuthorizationError(HarvestConnectError):
+    """The OAuth authorization did not complete (declined, wrong state, wrong account, ...)."""
+
+
+class TokenError(HarvestConnectError):
+    """The token endpoint refused the request or answered something malformed."""
+
+    def __init__(self, message: str, *, error: str = "", status: int = 0) -> None:
+        super().__init__(message)
+        #: the OAuth error code the server gave, e.g. ``"invalid_grant"``
+        self.error = error
+        self.status = status
+
+
+class ApiError(HarvestConnectError):
+    """The Harvest API answered with an error status."""
+
+    def __init__(self, message: str, *, status: int = 0, body: str = "") -> None:
+        super().__init__(message)
+        #: the HTTP status code
+        self.status = status
+        #: the answer's body, secrets redacted
+        self.body = body
+
+
+class RateLimitedError(ApiError):
+    """Harvest answered 429 and the deadline left no time to wait for ``retry_after``."""
+
+    def __init__(self, message: str, *, status: int = 429, body: str = "",
+                 retry_after: Optional[float] = None) -> None:
+        super().__init__(message, status=status, body=body)
+        self.retry_after = retry_after
+
+
+class NetworkError(HarvestConnectError, OSError):
+    """Name resolution, a refused or dropped connection, or a protocol error."""
+
+    def __str__(self) -> str:  # OSError would format (errno, strerror)
+        return str(self.args[0]) if self.args else ""
+
+
+class TlsError(NetworkError):
+    """The TLS handshake or the certificate check failed; the message says why."""
+
+
+class TimeoutError(HarvestConnectError, _builtin_timeout):  # noqa: A001 - mirrors the builtin on purpose
+    """A connect, read, write or whole-request deadline passed."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+_BY_KIND = {
+    "validation_failed": ValidationError,
+    "not_found": NotFoundError,
+    "duplicate_name": DuplicateNameError,
+    "key_mismatch": KeyMismatchError,
+    "decryption_failed": DecryptionError,
+    "authorization_failed": AuthorizationError,
+    "token_error": TokenError,
+    "api_error": ApiError,
+    "rate_limited": RateLimitedError,
+    "network_error": NetworkError,
+    "tls_error": TlsError,
+    "timeout": TimeoutError,
+    "too_large": ApiError,
+    "unsupported": ValidationError,
+    "store_error": HarvestConnectError,
+    "key_error": ValidationError,
+    "internal_error": HarvestConnectError,
+}
+
+
+def _from_core(kind: str, message: str, status: int, body: str, server_error: str,
+               retry_after: Optional[float]) -> HarvestConnectError:
+    """Builds the Python exception for a C++ ``harvest_connect::error`` (called by _core)."""
+    cls = _BY_KIND.get(kind, HarvestConnectError)
+    exc: HarvestConnectError
+    if cls is RateLimitedError:
+        exc = RateLimitedError(message, status=status or 429, body=body, retry_after=retry_after)
+    elif issubclass(cls, ApiError):
+        exc = cls(message, status=status, body=body)
+    elif cls is TokenError:
+        exc = TokenError(message, error=server_error, status=status)
+    else:
+        exc = cls(message)
+    exc.kind = kind
+    return exc
