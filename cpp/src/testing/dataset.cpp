@@ -84,12 +84,6 @@ std::string ref_json(std::uint64_t id, std::string_view name) {
   return s;
 }
 
-void key(std::string& out, std::string_view k) {
-  out += '"';
-  out += k;
-  out += "\":";
-}
-
 }  // namespace
 
 std::string json_quote(std::string_view text) { return boost::json::serialize(boost::json::string(text)); }

@@ -75,6 +75,13 @@ std::optional<Params> parse_params(std::string_view encoded) {
   return p;
 }
 
+std::optional<std::string> form_decode(std::string_view s) {
+  auto pct = urls::make_pct_string_view(s);
+  if (!pct) return std::nullopt;
+  auto view = urls::decode_view(*pct, urls::encoding_opts(true));
+  return std::string(view.begin(), view.end());
+}
+
 std::string pct(std::string_view s) { return urls::encode(s, urls::unreserved_chars); }
 
 bool parse_u64(std::string_view s, std::uint64_t& v) {
@@ -513,12 +520,13 @@ struct EmulatorService::impl {
       const auto colon = pair.find(':');
       if (!decoded || colon == std::string::npos) return invalid_client(true);
       if (body.get("client_secret")) return invalid_client(true);  // two credentials
-      auto form_id = urls::decode_view(pair.substr(0, colon), urls::encoding_opts(true));
-      auto form_secret = urls::decode_view(pair.substr(colon + 1), urls::encoding_opts(true));
-      std::string basic_id(form_id.begin(), form_id.end());
-      if (!client_id.empty() && client_id != basic_id) return invalid_client(true);
-      client_id = std::move(basic_id);
-      client_secret.assign(form_secret.begin(), form_secret.end());
+      // RFC 6749 §2.3.1: both halves are form-encoded before they are joined.
+      auto basic_id = form_decode(std::string_view(pair).substr(0, colon));
+      auto basic_secret = form_decode(std::string_view(pair).substr(colon + 1));
+      if (!basic_id || !basic_secret) return invalid_client(true);
+      if (!client_id.empty() && client_id != *basic_id) return invalid_client(true);
+      client_id = std::move(*basic_id);
+      client_secret = std::move(*basic_secret);
     }
     auto app_it = apps.find(client_id);
     if (client_id.empty() || client_secret.empty() || app_it == apps.end() ||
@@ -1107,10 +1115,9 @@ struct EmulatorService::impl {
       const auto item = encoded.substr(pos, end - pos);
       const auto eq = item.find('=');
       const auto key_enc = item.substr(0, eq);
-      const auto key_dec = urls::decode_view(urls::parse_query(key_enc) ? std::string_view(key_enc) : std::string_view(),
-                                             urls::encoding_opts(true));
+      const auto key_dec = form_decode(key_enc);
       if (!out.empty()) out += '&';
-      if (eq != std::string_view::npos && is_secret_param(std::string(key_dec.begin(), key_dec.end()))) {
+      if (eq != std::string_view::npos && key_dec && is_secret_param(*key_dec)) {
         out += key_enc;
         out += '=';
         out += redacted;
