@@ -17,15 +17,15 @@ struct is_streamable<T, std::void_t<decltype(std::declval<std::ostream&>() << st
 
 }  // namespace
 
-TEST(Secret, HasNoStreamOutput) { static_assert(!is_streamable<Secret>::value); }
+TEST(CryptoSecret, HasNoStreamOutput) { static_assert(!is_streamable<Secret>::value); }
 
-TEST(Secret, RevealGivesTheBytes) {
+TEST(CryptoSecret, RevealGivesTheBytes) {
   Secret s = Secret::from_string("hunter2");
   EXPECT_EQ(s.size(), 7u);
   EXPECT_EQ(s.reveal_string(), "hunter2");
 }
 
-TEST(Secret, MoveLeavesTheSourceEmpty) {
+TEST(CryptoSecret, MoveLeavesTheSourceEmpty) {
   Secret a = Secret::from_string("token-value");
   Secret b(std::move(a));
   EXPECT_TRUE(a.empty());  // NOLINT(bugprone-use-after-move): the contract under test
@@ -37,20 +37,20 @@ TEST(Secret, MoveLeavesTheSourceEmpty) {
   EXPECT_EQ(c.reveal_string(), "token-value");
 }
 
-TEST(Secret, ClearWipesAndEmpties) {
+TEST(CryptoSecret, ClearWipesAndEmpties) {
   Secret s = Secret::from_string("abc");
   s.clear();
   EXPECT_TRUE(s.empty());
 }
 
-TEST(Secret, EqualityComparesContents) {
+TEST(CryptoSecret, EqualityComparesContents) {
   EXPECT_EQ(Secret::from_string("same"), Secret::from_string("same"));
   EXPECT_FALSE(Secret::from_string("same") == Secret::from_string("samf"));
   EXPECT_FALSE(Secret::from_string("same") == Secret::from_string("sam"));
   EXPECT_EQ(Secret(), Secret());
 }
 
-TEST(Secret, CopyIsDeep) {
+TEST(CryptoSecret, CopyIsDeep) {
   Secret a = Secret::from_string("deep");
   Secret b = a;
   a.clear();
