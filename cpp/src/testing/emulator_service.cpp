@@ -806,7 +806,8 @@ struct EmulatorService::impl {
                                    IdOf id_of, Position position) const {
     const std::size_t per = pp.per_page;
     const std::size_t total_pages = std::max<std::size_t>(1, (total + per - 1) / per);
-    const bool cursor_mode = pp.cursor_mode || cursor_default;
+    // An explicit page= asks for page mode even where cursors are the default.
+    const bool cursor_mode = pp.cursor_mode || (cursor_default && !q.get("page"));
     std::size_t begin = 0;
     if (pp.after_id) {
       begin = position(*pp.after_id);
