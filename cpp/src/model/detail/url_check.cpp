@@ -78,6 +78,7 @@ std::string check_endpoint_url(std::string_view url, const UrlPolicy& policy, st
     return {};
   }
   u.normalize_scheme();
+  u.normalize_authority();  // lower-case host, canonical percent-encoding
   std::string out(u.buffer());
   if (policy.strip_trailing_slash)
     while (!out.empty() && out.back() == '/' && out.size() > scheme.size() + 3) out.pop_back();
