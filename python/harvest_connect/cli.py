@@ -112,10 +112,8 @@ def _add_secret_source(p: argparse.ArgumentParser, dest: str, what: str) -> None
 # --- opening the store -----------------------------------------------------------------
 
 def _open_store(args: argparse.Namespace) -> _core.Store:
-    passphrase = None
-    if args.passphrase_stdin:
-        passphrase = _stdin.line("passphrase")
-    elif args.ask_passphrase:
+    passphrase = getattr(args, "passphrase_value", None)
+    if passphrase is None and args.ask_passphrase:
         passphrase = getpass.getpass("store passphrase: ")
     return _core.Store.open(args.store, key_file=args.key_file, passphrase=passphrase)
 
@@ -495,6 +493,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
+        if args.passphrase_stdin:
+            # The passphrase is stdin's first line, before any secret a command reads.
+            args.passphrase_value = _stdin.line("passphrase")
         return func(args)
     except _BadInput as exc:
         print(f"harvest-connect: {exc}", file=sys.stderr)
