@@ -12,6 +12,7 @@
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <thread>
 
@@ -382,4 +383,49 @@ TEST(HttpClient, RefusesPlainHttpToNonLoopbackAndBadInput) {
   Headers h;
   h.set("X-Evil", "a\r\nInjected: yes");
   expect_error(errc::validation_failed, [&] { (void)client.get("http://127.0.0.1:1/", h); });
+}
+
+TEST_F(HttpClientTls, SslCertFileEnvironmentIsHonoured) {
+  auto server = tls_server();
+  const std::string path = ::testing::TempDir() + "harvest_connect_env_ca_" + std::to_string(server->port()) + ".pem";
+  std::ofstream(path) << ca_->certificate_pem;
+  // ctest runs each test in its own process, so changing the environment here is contained;
+  // restore it anyway for runs of the whole binary.
+  const char* old = std::getenv("SSL_CERT_FILE");
+  const std::string saved = old ? old : "";
+  ::setenv("SSL_CERT_FILE", path.c_str(), 1);
+  Client client;  // system CAs only, which now means the file above
+  EXPECT_EQ(client.get(server->base_url() + "/env").status, 200);
+  if (old) {
+    ::setenv("SSL_CERT_FILE", saved.c_str(), 1);
+  } else {
+    ::unsetenv("SSL_CERT_FILE");
+  }
+  std::remove(path.c_str());
+}
+
+TEST(HttpClient, StaleIdleConnectionIsNotReused) {
+  // The server closes after each answer; the client must notice and open a new connection
+  // instead of failing on the dead one.
+  Server server({}, [](const ServerRequest&) {
+    ServerResponse r;
+    r.close = true;
+    return r;
+  });
+  Client client;
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(client.get(server.base_url() + "/").status, 200);
+  EXPECT_EQ(server.accepted_connections(), 3u);
+  EXPECT_EQ(client.stats().connections_reused, 0u);
+}
+
+TEST(HttpClient, ConnectionClosedByServerWhileIdleIsReplaced) {
+  ServerOptions options;
+  options.idle_timeout = std::chrono::milliseconds(50);
+  Server server(options, echo);
+  Client client;
+  EXPECT_EQ(client.get(server.base_url() + "/1").status, 200);
+  // Give the server time to drop the idle connection. Whether or not it has by then, the next
+  // request must succeed: a closed pooled connection is detected and replaced.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(client.get(server.base_url() + "/2").status, 200);
 }
