@@ -9,8 +9,8 @@ PYBIND11_MODULE(_core, m) {
   harvest_connect::python::register_errors(m);
   harvest_connect::python::register_crypto(m);
 <<<<<<< HEAD
-  harvest_connect::python::register_testing(m);
 =======
   harvest_connect::python::register_store(m);
+  harvest_connect::python::register_testing(m);
 >>>>>>> main
 }
