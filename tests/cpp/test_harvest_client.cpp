@@ -344,3 +344,33 @@ TEST(HarvestClient, RequestsPassTheSharedLimiter) {
   auto limiter = RateLimiter::shared("limiter-test-account", options.rate_limits.general);
   EXPECT_EQ(limiter->used(RateLimiter::clock::now()), 5u);
 }
+
+#include <filesystem>
+#include <fstream>
+
+#include "harvest_connect/harvest/export.hpp"
+
+TEST(HarvestClient, ExportWritesOneRecordPerLineAsSent) {
+  auto transport = std::make_shared<FakeTransport>(page_answer);
+  Sleeps sleeps;
+  HarvestClient client(config(), transport, std::make_shared<StaticTokenSource>(crypto::Secret::from_string("t")),
+                       sleeps.options());
+  const auto dir = std::filesystem::temp_directory_path() / ("hc-export-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto file = dir / "entries.jsonl";
+  std::vector<std::uint64_t> progress;
+  const auto n = export_jsonl(client, "/time_entries", {}, file, [&](const ExportProgress& p) {
+    progress.push_back(p.records);
+    EXPECT_EQ(p.total_entries, 15);
+  });
+  EXPECT_EQ(n, 15u);
+  EXPECT_EQ(progress, (std::vector<std::uint64_t>{3, 6, 9, 12, 15}));
+  std::ifstream in(file);
+  std::string line;
+  std::vector<std::string> lines;
+  while (std::getline(in, line)) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 15u);
+  EXPECT_EQ(lines[0], R"({"id":10,"hours":1.25})");
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator{}), 1);
+  std::filesystem::remove_all(dir);
+}
