@@ -374,3 +374,28 @@ TEST(HarvestClient, ExportWritesOneRecordPerLineAsSent) {
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator{}), 1);
   std::filesystem::remove_all(dir);
 }
+
+#include "harvest_connect/harvest/connection_test.hpp"
+
+TEST(HarvestClient, PingReportsTheUserOrWhatWentWrong) {
+  auto transport = std::make_shared<FakeTransport>([](const http::Request& r, int) {
+    if (r.headers.get("Authorization") == "Bearer good") {
+      return answer(200, R"({"id":7,"first_name":"Ada","last_name":"Lovelace","email":"ada@example.com"})");
+    }
+    return answer(401, R"({"error":"invalid_token","error_description":"..."})");
+  });
+  Sleeps sleeps;
+  HarvestClient good(config(), transport, std::make_shared<StaticTokenSource>(crypto::Secret::from_string("good")),
+                     sleeps.options());
+  auto result = ping(good);
+  EXPECT_TRUE(result.ok);
+  EXPECT_EQ(result.status_code, 200);
+  EXPECT_EQ(result.user, "Ada Lovelace");
+  HarvestClient bad(config(), transport, std::make_shared<StaticTokenSource>(crypto::Secret::from_string("bad")),
+                    sleeps.options());
+  result = ping(bad);
+  EXPECT_FALSE(result.ok);
+  EXPECT_EQ(result.status_code, 401);
+  EXPECT_NE(result.message.find("Harvest-Account-Id"), std::string::npos) << result.message;
+  EXPECT_EQ(result.message.find("bad"), std::string::npos) << result.message;
+}
