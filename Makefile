@@ -53,8 +53,14 @@ test: cpp-test package-test py-test
 demo: python
 	$(VENV)/bin/harvest-connect demo
 
+# Benchmarks against requests + requests-oauthlib (issue 8): tests/bench/results.md and .json.
+# BENCH_ARGS=--quick for a shorter run. The C++ tree provides the crypto micro-benchmark.
 bench: python
-	$(PY) tests/bench/run.py
+	$(VENV)/bin/pip install -q requests requests-oauthlib
+	$(CMAKE) -S . -B $(CPP_BUILD) -G Ninja -DCMAKE_MAKE_PROGRAM=$(abspath $(VENV)/bin/ninja) \
+	  -DHARVEST_CONNECT_TESTS=ON -DHARVEST_CONNECT_SANITIZE=$(SANITIZE)
+	$(CMAKE) --build $(CPP_BUILD) -j $(JOBS) --target crypto_bench
+	$(PY) tests/bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD) $(VENV)
