@@ -174,8 +174,10 @@ class Setup:
 
         return hc.Store.open(str(self.store_path), key=self.key)
 
-    def api(self, store: Any, name: str = "bench") -> Any:
-        return store.connection(name).api()
+    def api(self, store: Any, name: str = "bench", rate_limit: Optional[Tuple[int, float]] = None) -> Any:
+        # The client-side limiter is off like the emulator's (Harvest's 100 / 15 s would make
+        # every figure a measure of the limit); #7 turns both on.
+        return store.connection(name).api(rate_limit=rate_limit)
 
     # -- requests + requests-oauthlib ----------------------------------------------------
     def session(self, emulator: Optional[Emulator] = None) -> Any:
@@ -186,15 +188,6 @@ class Setup:
         s.verify = self.ca_bundle
         s.headers.update({"Harvest-Account-Id": emu.account_id, "User-Agent": USER_AGENT})
         return s
-
-
-def requests_pages(session: Any, url: str) -> Any:
-    """Yields each page's raw body, following links.next (what a requests user writes)."""
-    next_url: Optional[str] = url
-    while next_url:
-        r = session.get(next_url)
-        r.raise_for_status()
-        yield r.content
 
 
 def requests_paginate(session: Any, url: str) -> Any:
@@ -535,7 +528,7 @@ def bench_rate_budget(s: Setup, runs: int, count: int, limit: int, window: float
     effs: Dict[str, List[float]] = {"ours": [], "requests": []}
     rejected: Dict[str, List[int]] = {"ours": [], "requests": []}
     with s.open_store() as store:
-        api = s.api(store, "limited")
+        api = s.api(store, "limited", rate_limit=(limit, window))
 
         def ours() -> None:
             for _ in range(count):
@@ -590,7 +583,7 @@ def rss():
 
 points = []
 with hc.Store.open(sys.argv[1]) as store:
-    api = store.connection("bench").api()
+    api = store.connection("bench").api(rate_limit=None)
     n = 0
     for record in api.paginate("/time_entries"):
         n += 1
@@ -770,7 +763,10 @@ def main() -> int:
         try:
             bundle = workdir / "ca-bundle.pem"
             bundle.write_text(Path(main_emu.ca_file).read_text() + Path(limited.ca_file).read_text())
-            # Both clients trust only the emulators' CAs: SSL_CERT_FILE for the engine, verify= for requests.
+            # Both clients trust only the emulators' CAs: SSL_CERT_FILE for the engine, verify= for
+            # requests (whose REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE would override a session's verify).
+            for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_DIR"):
+                os.environ.pop(name, None)
             os.environ["SSL_CERT_FILE"] = str(bundle)
             s = Setup(workdir, main_emu, limited, bundle)
             steps: List[Tuple[str, Callable[[], List[Row]]]] = [
