@@ -312,6 +312,61 @@ TEST(HarvestClient, PaginateFollowsLinksNextPageAndCursorStyle) {
   }
 }
 
+namespace {
+// Six numbered pages of two records each, with total_pages; `skip_from_two` makes page 2 link
+// to page 5 (so that pages requested ahead by number turn out to be the wrong ones).
+http::Response numbered_page(const http::Request& r, bool skip_from_two) {
+  const std::string& t = r.target;
+  auto pos = t.find("?page=");
+  if (pos == std::string::npos) pos = t.find("&page=");
+  const int page = pos == std::string::npos ? 1 : t[pos + 6] - '0';
+  std::string records = R"({"id":)" + std::to_string(page * 10) + R"(},{"id":)" + std::to_string(page * 10 + 1) + "}";
+  int next = page < 6 ? page + 1 : 0;
+  if (skip_from_two && page == 2) next = 5;
+  const std::string link =
+      next ? "\"https://api.example.test/v2/time_entries?per_page=2&page=" + std::to_string(next) + "\"" : "null";
+  return answer(200, R"({"time_entries":[)" + records + R"(],"total_pages":6,"total_entries":12,"page":)" +
+                         std::to_string(page) + R"(,"links":{"next":)" + link + "}}");
+}
+
+std::vector<std::string> page_ids(Paginator& pages) {
+  std::vector<std::string> ids;
+  while (auto page = pages.next())
+    for (auto record : page->page.records) ids.emplace_back(record.substr(6, 2));
+  return ids;
+}
+}  // namespace
+
+TEST(HarvestClient, PaginateRequestsNumberedPagesAheadInOrder) {
+  for (unsigned prefetch : {0u, 1u, 2u, 4u, 8u}) {
+    auto transport = std::make_shared<FakeTransport>([](const http::Request& r, int) { return numbered_page(r, false); });
+    Sleeps sleeps;
+    auto options = sleeps.options();
+    options.prefetch_pages = prefetch;
+    HarvestClient client(config(), transport, std::make_shared<StaticTokenSource>(crypto::Secret::from_string("t")),
+                         options);
+    auto pages = client.paginate("/v2/time_entries", {{"per_page", "2"}});
+    const auto ids = page_ids(pages);
+    ASSERT_EQ(ids.size(), 12u) << prefetch;
+    for (std::size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(ids[i], std::to_string((i / 2 + 1) * 10 + i % 2)) << prefetch;
+    EXPECT_EQ(transport->seen.size(), 6u) << "no page is requested twice or past the last, prefetch " << prefetch;
+  }
+}
+
+TEST(HarvestClient, PaginateDropsPagesRequestedAheadWhenTheLinkSaysOtherwise) {
+  for (unsigned prefetch : {1u, 3u}) {
+    auto transport = std::make_shared<FakeTransport>([](const http::Request& r, int) { return numbered_page(r, true); });
+    Sleeps sleeps;
+    auto options = sleeps.options();
+    options.prefetch_pages = prefetch;
+    HarvestClient client(config(), transport, std::make_shared<StaticTokenSource>(crypto::Secret::from_string("t")),
+                         options);
+    auto pages = client.paginate("/v2/time_entries", {{"per_page", "2"}});
+    const auto ids = page_ids(pages);
+    EXPECT_EQ(ids, (std::vector<std::string>{"10", "11", "20", "21", "50", "51", "60", "61"})) << prefetch;
+  }
+}
+
 TEST(HarvestClient, PaginateRefusesALinkToAnotherHost) {
   auto transport = std::make_shared<FakeTransport>([](const http::Request&, int) {
     return answer(200, R"({"users":[{"id":1}],"links":{"next":"https://evil.example/v2/users?page=2"}})");

@@ -1,7 +1,12 @@
 #pragma once
 // Walks a Harvest list endpoint page by page, following links.next (page and cursor style
-// alike) until it is null. While the caller works through one page, the next one is already
+// alike) until it is null. While the caller works through one page, the next ones are already
 // being fetched (ClientOptions::prefetch_pages), so at most 1 + prefetch pages are in memory.
+// With more than one page ahead and numbered pages (links.next ends in page=N and the page
+// gave total_pages), the pages after the next one are requested at once, each on its own
+// connection; a page is only returned when it is the one the previous page's links.next
+// named, and a guess that turns out wrong is dropped (cursor pages are always followed one
+// link at a time).
 //
 //   auto pages = client.paginate("/time_entries", {{"from", "2024-01-01"}});
 //   while (auto page = pages.next()) for (std::string_view record : page->page.records) ...
@@ -45,11 +50,18 @@ class Paginator {
  private:
   friend class HarvestClient;
   Paginator(std::shared_ptr<HarvestClient> client, std::string first_url, std::string resource);
+  // A page requested and the URL it was requested at.
+  struct Pending {
+    std::string url;
+    std::future<std::shared_ptr<const PageData>> page;
+  };
   void start(std::string url);
+  void fill_ahead();
 
   std::shared_ptr<HarvestClient> client_;
   std::string resource_;
-  std::deque<std::future<std::shared_ptr<const PageData>>> pending_;
+  std::deque<Pending> pending_;
+  std::optional<std::int64_t> total_pages_;
   bool exhausted_ = false;
   std::uint64_t records_seen_ = 0;
   std::uint64_t pages_seen_ = 0;
