@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, NoReturn, Optional, Sequence
 
-from . import _core
+from . import _cli_harvest, _core
 from .errors import HarvestConnectError, NotFoundError, ValidationError
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
@@ -485,6 +485,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     doc = sub.add_parser("doctor", help="check the store: every sealed field opens, files are private")
     doc.set_defaults(func=_cmd_doctor)
+
+    _cli_harvest.add_commands(sub, _open_store)
     return parser
 
 
