@@ -1,13 +1,24 @@
 """harvest-connect: secure, named connections to the Harvest time-tracking API.
 
     import harvest_connect as hc
-    key = hc.Key.generate()
+    with hc.Store.open() as store:
+        store.create_oauth_client("harvest-app", client_id="...", client_secret=getpass())
+        conn = store.create_connection("acme", oauth_client="harvest-app", account_id=getpass())
 """
 
 from __future__ import annotations
 
 from . import _core
-from ._core import Key
+from ._core import (
+    Connection,
+    Key,
+    OAuthClient,
+    Problem,
+    Store,
+    default_key_file_path,
+    default_store_path,
+    default_user_agent,
+)
 from .errors import (
     ApiError,
     AuthorizationError,
@@ -28,6 +39,13 @@ __version__: str = _core.__version__
 
 __all__ = [
     "Key",
+    "Store",
+    "OAuthClient",
+    "Connection",
+    "Problem",
+    "default_store_path",
+    "default_key_file_path",
+    "default_user_agent",
     "HarvestConnectError",
     "ValidationError",
     "NotFoundError",

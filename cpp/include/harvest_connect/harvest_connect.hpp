@@ -3,3 +3,5 @@
 #include "harvest_connect/crypto.hpp"
 #include "harvest_connect/error.hpp"
 #include "harvest_connect/version.hpp"
+#include "harvest_connect/model.hpp"
+#include "harvest_connect/store.hpp"

@@ -1,0 +1,112 @@
+#pragma once
+// The encrypted store of OAuth clients and connections: one SQLite file (WAL mode, safe for
+// several processes), every secret field sealed with the store's data key (envelope
+// encryption, crypto/envelope.hpp), a versioned schema migrated at open.
+//
+// Secrets are write-only through this interface: records come back as model::OAuthClient
+// and model::Connection, which hold no secret. The engine reads them through credentials().
+//
+// A Store is safe to share between threads (calls are serialised); several processes may
+// open the same file. Every write is one immediate transaction.
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "harvest_connect/crypto/master_key.hpp"
+#include "harvest_connect/crypto/secret.hpp"
+#include "harvest_connect/model/connection.hpp"
+#include "harvest_connect/model/http_settings.hpp"
+#include "harvest_connect/model/oauth_client.hpp"
+#include "harvest_connect/store/credentials.hpp"
+#include "harvest_connect/store/options.hpp"
+#include "harvest_connect/store/pending_authorization.hpp"
+#include "harvest_connect/store/problem.hpp"
+
+namespace harvest_connect::store {
+
+class Store {
+ public:
+  // Opens (or creates) the store. errc::key_mismatch when the key is not the store's (and
+  // then nothing was read or written), errc::store_error when the file cannot be used.
+  [[nodiscard]] static Store open(const OpenOptions& options = {});
+
+  Store(Store&&) noexcept;
+  Store& operator=(Store&&) noexcept;
+  ~Store();
+
+  // Closes the file; later calls fail with errc::store_error. Idempotent.
+  void close() noexcept;
+  [[nodiscard]] bool closed() const noexcept;
+  [[nodiscard]] const std::filesystem::path& path() const noexcept;
+  // The random id of this store (bound into every sealed value) and the master key's id.
+  [[nodiscard]] std::string store_id() const;
+  [[nodiscard]] std::string key_id() const;
+  [[nodiscard]] int schema_version() const;
+
+  // --- OAuth clients ---------------------------------------------------------------
+  model::OAuthClient create_oauth_client(model::NewOAuthClient spec);
+  [[nodiscard]] model::OAuthClient oauth_client(std::string_view name) const;
+  [[nodiscard]] std::vector<model::OAuthClient> oauth_clients() const;
+  model::OAuthClient update_oauth_client(std::string_view name, model::OAuthClientChanges changes);
+  // Refused (errc::validation_failed, naming them) while connections use it.
+  void delete_oauth_client(std::string_view name);
+
+  // --- connections -----------------------------------------------------------------
+  model::Connection create_connection(model::NewConnection spec);
+  model::Connection create_token_connection(model::NewTokenConnection spec);
+  [[nodiscard]] model::Connection connection(std::string_view name) const;
+  [[nodiscard]] std::vector<model::Connection> connections() const;
+  model::Connection update_connection(std::string_view name, model::ConnectionChanges changes);
+  // Deletes the connection with its tokens and pending authorizations.
+  void delete_connection(std::string_view name);
+  [[nodiscard]] model::HttpSettings http_settings(std::string_view connection_name) const;
+
+  // --- keys ------------------------------------------------------------------------
+  // Rewraps the data key under `new_key` (one small transaction); the store then opens with
+  // `new_key` only. The caller keeps the new key safe (see docs/cli.md for key files).
+  void rotate_key(const crypto::MasterKey& new_key);
+  // As rotate_key, to a key derived from a passphrase (fresh salt, kept in the store).
+  void rotate_passphrase(const crypto::Secret& passphrase);
+  // A new data key; every sealed field re-sealed in one transaction. Fails, changing
+  // nothing, when a field does not open (run verify() and re-enter it first).
+  void rotate_data_key();
+  // Opens every sealed field; an empty list when all is well.
+  [[nodiscard]] std::vector<Problem> verify() const;
+
+  // --- engine-only: secrets and tokens (not bound to Python) -------------------------
+  [[nodiscard]] ConnectionCredentials credentials(std::string_view connection_name) const;
+  // Commits new tokens; status becomes authorized and the last error is cleared.
+  void save_tokens(std::string_view connection_name, TokenUpdate tokens);
+  // Forgets the tokens; status becomes not_authorized (a personal access token is kept).
+  void clear_tokens(std::string_view connection_name);
+  // Records the outcome of a ping or a refresh. `last_error` must hold no secret.
+  void set_status(std::string_view connection_name, model::ConnectionStatus status,
+                  std::optional<std::string> last_error = std::nullopt);
+  // Runs `refresh` inside an immediate (write-locked) transaction, after re-reading the
+  // tokens: of several processes refreshing one connection, the others wait and then see
+  // the new tokens. What `refresh` returns is committed before the lock is released; it
+  // returns nullopt to change nothing. An exception rolls everything back.
+  void with_token_lock(std::string_view connection_name,
+                       const std::function<std::optional<TokenUpdate>(const TokenState&)>& refresh);
+
+  // Pending authorizations (the OAuth helper's single-use state/verifier records).
+  void create_pending_authorization(std::string_view connection_name, const crypto::Secret& state,
+                                    const std::optional<crypto::Secret>& code_verifier, std::string_view redirect_uri);
+  // Deletes and returns the record for `state` (compared by SHA-256); nullopt when there is
+  // none or it expired. Expired records are purged on the way.
+  [[nodiscard]] std::optional<PendingAuthorization> take_pending_authorization(const crypto::Secret& state);
+
+  class Impl;
+
+ private:
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace harvest_connect::store

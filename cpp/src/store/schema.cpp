@@ -1,0 +1,72 @@
+#include "store/detail/schema.hpp"
+
+namespace harvest_connect::store::detail {
+namespace {
+
+// Version 1. Sealed columns (BLOB) hold crypto/sealed_field.hpp values bound to
+// (store id, table, uid, column): uid is random and never reused, so renaming a record
+// keeps its values and a value copied to another row fails to open. Names compare
+// case-insensitively (ASCII) through COLLATE NOCASE. Tokens live in the connection's row:
+// deleting a connection deletes them.
+constexpr const char* v1 = R"sql(
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value BLOB NOT NULL
+);
+CREATE TABLE oauth_clients (
+  id                 INTEGER PRIMARY KEY,
+  uid                TEXT NOT NULL UNIQUE,
+  name               TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  provider           TEXT NOT NULL CHECK (provider IN ('harvest', 'custom')),
+  client_id          TEXT NOT NULL,
+  client_secret      BLOB NOT NULL,
+  authorize_url      TEXT,
+  token_url          TEXT,
+  revoke_url         TEXT,
+  redirect_uri       TEXT,
+  scope              TEXT,
+  pkce               INTEGER NOT NULL,
+  client_credentials TEXT NOT NULL CHECK (client_credentials IN ('body', 'basic')),
+  created_at         INTEGER NOT NULL,
+  updated_at         INTEGER NOT NULL
+);
+CREATE TABLE connections (
+  id                    INTEGER PRIMARY KEY,
+  uid                   TEXT NOT NULL UNIQUE,
+  name                  TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  type                  TEXT NOT NULL CHECK (type = 'harvest'),
+  oauth_client_id       INTEGER REFERENCES oauth_clients(id) ON DELETE RESTRICT,
+  personal_access_token BLOB,
+  account_id            BLOB NOT NULL,
+  user_agent            TEXT,
+  api_url               TEXT NOT NULL,
+  id_url                TEXT NOT NULL,
+  status                TEXT NOT NULL CHECK (status IN ('not_authorized', 'authorized', 'offline')),
+  access_token          BLOB,
+  refresh_token         BLOB,
+  token_expires_at      INTEGER,
+  last_error            TEXT,
+  created_at            INTEGER NOT NULL,
+  updated_at            INTEGER NOT NULL,
+  CHECK ((oauth_client_id IS NULL) <> (personal_access_token IS NULL))
+);
+CREATE INDEX connections_by_client ON connections(oauth_client_id);
+CREATE TABLE pending_authorizations (
+  id            INTEGER PRIMARY KEY,
+  uid           TEXT NOT NULL UNIQUE,
+  connection_id INTEGER NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+  state_hash    BLOB NOT NULL UNIQUE,
+  code_verifier BLOB,
+  redirect_uri  TEXT NOT NULL,
+  created_at    INTEGER NOT NULL,
+  expires_at    INTEGER NOT NULL
+);
+)sql";
+
+constexpr const char* all[] = {v1};
+
+}  // namespace
+
+std::span<const char* const> migrations() { return all; }
+
+}  // namespace harvest_connect::store::detail

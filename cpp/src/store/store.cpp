@@ -1,0 +1,968 @@
+#include "harvest_connect/store/store.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <openssl/sha.h>
+
+#include <chrono>
+#include <cstring>
+#include <mutex>
+
+#include "harvest_connect/crypto/encoding.hpp"
+#include "harvest_connect/crypto/envelope.hpp"
+#include "harvest_connect/crypto/key_file.hpp"
+#include "harvest_connect/crypto/random.hpp"
+#include "harvest_connect/crypto/scrypt.hpp"
+#include "harvest_connect/crypto/sealed_field.hpp"
+#include "harvest_connect/error.hpp"
+#include "harvest_connect/model/harvest.hpp"
+#include "harvest_connect/model/validation.hpp"
+#include "store/detail/schema.hpp"
+#include "store/detail/sqlite.hpp"
+
+namespace harvest_connect::store {
+namespace {
+
+namespace fs = std::filesystem;
+using detail::Database;
+using detail::Statement;
+using detail::Transaction;
+using crypto::Secret;
+using Bytes = std::vector<unsigned char>;
+
+std::int64_t now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string new_uid() { return crypto::hex_encode(crypto::random_bytes(16)); }
+
+std::string in_quotes(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+// The tables that hold sealed columns, for verify() and rotate_data_key().
+struct SealedTable {
+  const char* table;
+  const char* display;
+  const char* name_column;
+  std::vector<const char*> columns;
+};
+
+const std::vector<SealedTable>& sealed_tables() {
+  static const std::vector<SealedTable> tables{
+      {"oauth_clients", "oauth_client", "name", {"client_secret"}},
+      {"connections", "connection", "name", {"account_id", "personal_access_token", "access_token", "refresh_token"}},
+      {"pending_authorizations", "pending_authorization", "uid", {"code_verifier"}},
+  };
+  return tables;
+}
+
+const char* display_of(std::string_view table) {
+  for (const auto& t : sealed_tables())
+    if (table == t.table) return t.display;
+  return "record";
+}
+
+constexpr const char* client_columns =
+    "SELECT id, uid, name, provider, client_id, authorize_url, token_url, revoke_url, redirect_uri, scope, pkce, "
+    "client_credentials, created_at, updated_at FROM oauth_clients";
+
+constexpr const char* connection_columns =
+    "SELECT c.id, c.uid, c.name, c.type, o.name, c.personal_access_token IS NOT NULL, c.user_agent, c.api_url, "
+    "c.id_url, c.status, c.access_token IS NOT NULL, c.refresh_token IS NOT NULL, c.token_expires_at, c.last_error, "
+    "c.created_at, c.updated_at FROM connections c LEFT JOIN oauth_clients o ON o.id = c.oauth_client_id";
+
+model::OAuthClient client_from_row(const Statement& s) {
+  model::OAuthClient c;
+  c.id = s.text(1);
+  c.name = s.text(2);
+  c.provider = model::provider_from_string(s.text(3));
+  c.client_id = s.text(4);
+  c.authorize_url = s.optional_text(5);
+  c.token_url = s.optional_text(6);
+  c.revoke_url = s.optional_text(7);
+  c.redirect_uri = s.optional_text(8);
+  c.scope = s.optional_text(9);
+  c.pkce = s.int64(10) != 0;
+  c.client_credentials = model::client_credentials_from_string(s.text(11));
+  c.created_at = s.int64(12);
+  c.updated_at = s.int64(13);
+  return c;
+}
+
+model::Connection connection_from_row(const Statement& s) {
+  model::Connection c;
+  c.id = s.text(1);
+  c.name = s.text(2);
+  c.type = s.text(3);
+  c.oauth_client = s.optional_text(4).value_or("");
+  c.auth = s.int64(5) ? model::AuthMethod::personal_access_token : model::AuthMethod::oauth;
+  c.user_agent = s.optional_text(6);
+  c.api_url = s.text(7);
+  c.id_url = s.text(8);
+  c.status = model::connection_status_from_string(s.text(9));
+  c.has_access_token = s.int64(10) != 0;
+  c.has_refresh_token = s.int64(11) != 0;
+  c.token_expires_at = s.optional_int64(12);
+  c.last_error = s.optional_text(13);
+  c.created_at = s.int64(14);
+  c.updated_at = s.int64(15);
+  return c;
+}
+
+Bytes sha256(const Secret& s) {
+  Bytes out(SHA256_DIGEST_LENGTH);
+  SHA256(s.reveal().data(), s.size(), out.data());
+  return out;
+}
+
+// Creates the store's directory 0700 when we create it (an existing directory the user
+// chose is left alone), and the database file 0600 before SQLite opens it. SQLite gives
+// its -wal, -shm and -journal files the database file's mode.
+void prepare_file(const fs::path& path) {
+  const fs::path dir = path.parent_path();
+  std::error_code ec;
+  if (!dir.empty() && !fs::exists(dir, ec)) {
+    fs::create_directories(dir, ec);
+    if (ec) throw error(errc::store_error, "cannot create the store directory " + dir.string() + ": " + ec.message());
+    ::chmod(dir.c_str(), 0700);
+  }
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0)
+    throw error(errc::store_error, "cannot open the store " + path.string() + ": " + std::strerror(errno) +
+                                       " (check the path and its permissions)");
+  ::fchmod(fd, 0600);
+  ::close(fd);
+}
+
+void tighten_side_files(const fs::path& path) {
+  for (const char* suffix : {"-wal", "-shm", "-journal"}) {
+    fs::path p = path;
+    p += suffix;
+    ::chmod(p.c_str(), 0600);  // absent files: nothing to do
+  }
+}
+
+struct Kdf {
+  Bytes salt;
+  crypto::ScryptParams params;
+};
+
+}  // namespace
+
+class Store::Impl {
+ public:
+  Database db;
+  fs::path path;
+  std::string store_id;
+  std::optional<crypto::MasterKey> master;
+  crypto::DataKey dek;
+  int version = 0;
+  mutable std::recursive_mutex mu;
+
+  void check_open() const {
+    if (!db.is_open()) throw error(errc::store_error, "the store is closed; open it again with Store.open()");
+  }
+
+  // --- meta ---
+  std::optional<Bytes> meta(std::string_view key) {
+    Statement s = db.prepare("SELECT value FROM meta WHERE key = ?");
+    s.bind(1, key);
+    if (!s.step()) return std::nullopt;
+    return s.blob(0);
+  }
+  std::optional<std::string> meta_text(std::string_view key) {
+    auto b = meta(key);
+    if (!b) return std::nullopt;
+    return std::string(b->begin(), b->end());
+  }
+  void set_meta(std::string_view key, std::span<const unsigned char> value) {
+    db.prepare("INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+        .bind(1, key)
+        .bind_blob(2, value)
+        .run();
+  }
+  void set_meta(std::string_view key, std::string_view value) {
+    set_meta(key, std::span<const unsigned char>(reinterpret_cast<const unsigned char*>(value.data()), value.size()));
+  }
+  std::optional<Kdf> read_kdf() {
+    auto salt = meta("kdf_salt");
+    if (!salt) return std::nullopt;
+    Kdf k{*salt, {}};
+    k.params.n = std::stoull(meta_text("kdf_n").value_or("0"));
+    k.params.r = static_cast<std::uint32_t>(std::stoul(meta_text("kdf_r").value_or("0")));
+    k.params.p = static_cast<std::uint32_t>(std::stoul(meta_text("kdf_p").value_or("0")));
+    return k;
+  }
+  void write_kdf(const std::optional<Kdf>& k) {
+    if (!k) {
+      db.exec("DELETE FROM meta WHERE key IN ('kdf_salt', 'kdf_n', 'kdf_r', 'kdf_p')");
+      return;
+    }
+    set_meta("kdf_salt", k->salt);
+    set_meta("kdf_n", std::to_string(k->params.n));
+    set_meta("kdf_r", std::to_string(k->params.r));
+    set_meta("kdf_p", std::to_string(k->params.p));
+  }
+
+  // --- sealing ---
+  crypto::FieldContext where(std::string_view table, std::string_view uid, std::string_view field) const {
+    return {store_id, std::string(table), std::string(uid), std::string(field)};
+  }
+  Bytes seal(std::string_view table, std::string_view uid, std::string_view field, const Secret& value) const {
+    return crypto::seal_field(dek.key, dek.id, where(table, uid, field), value.reveal());
+  }
+  Secret unseal(std::string_view table, std::string_view uid, std::string_view field, const Bytes& sealed,
+                std::string_view record_name) const {
+    std::error_code ec;
+    Secret out = crypto::open_field(dek.key, dek.id, where(table, uid, field), sealed, ec);
+    if (ec)
+      throw error(errc::decryption_failed,
+                  "the encrypted field '" + std::string(field) + "' of " + display_of(table) + " " +
+                      in_quotes(record_name) +
+                      " failed to authenticate: it was changed, damaged, or copied from another record. Enter it "
+                      "again (edit the record) or restore the store from a backup; other records are not affected");
+    return out;
+  }
+  std::optional<Secret> unseal_column(const Statement& s, int col, std::string_view table, std::string_view uid,
+                                      std::string_view field, std::string_view name) const {
+    if (s.is_null(col)) return std::nullopt;
+    return unseal(table, uid, field, s.blob(col), name);
+  }
+
+  // --- lookups ---
+  struct ClientRow {
+    std::int64_t rowid;
+    model::OAuthClient value;
+  };
+  std::optional<ClientRow> find_client(std::string_view name) {
+    Statement s = db.prepare(std::string(client_columns) + " WHERE name = ?");
+    s.bind(1, name);
+    if (!s.step()) return std::nullopt;
+    return ClientRow{s.int64(0), client_from_row(s)};
+  }
+  ClientRow client_or_throw(std::string_view name) {
+    auto c = find_client(name);
+    if (!c)
+      throw error(errc::not_found, "there is no OAuth client named " + in_quotes(name) +
+                                       " (list them with store.oauth_clients() or 'harvest-connect clients list')");
+    return *c;
+  }
+  struct ConnectionRow {
+    std::int64_t rowid;
+    model::Connection value;
+  };
+  std::optional<ConnectionRow> find_connection(std::string_view name) {
+    Statement s = db.prepare(std::string(connection_columns) + " WHERE c.name = ?");
+    s.bind(1, name);
+    if (!s.step()) return std::nullopt;
+    return ConnectionRow{s.int64(0), connection_from_row(s)};
+  }
+  ConnectionRow connection_or_throw(std::string_view name) {
+    auto c = find_connection(name);
+    if (!c)
+      throw error(errc::not_found, "there is no connection named " + in_quotes(name) +
+                                       " (list them with store.connections() or 'harvest-connect connections list')");
+    return *c;
+  }
+  void check_unique(const char* table, const char* what, std::string_view name, std::int64_t except_rowid = -1) {
+    Statement s = db.prepare(std::string("SELECT name FROM ") + table + " WHERE name = ? AND id <> ?");
+    s.bind(1, name).bind(2, except_rowid);
+    if (s.step())
+      throw error(errc::duplicate_name, std::string("name: ") + what + " named " + in_quotes(s.text(0)) +
+                                            " already exists (names are compared ignoring case); choose another name");
+  }
+  std::int64_t client_rowid_for_connection(std::string_view client_name) {
+    auto c = find_client(client_name);
+    if (!c)
+      throw error(errc::validation_failed, "oauth_client: there is no OAuth client named " + in_quotes(client_name) +
+                                               "; create it first (Store.create_oauth_client or 'harvest-connect "
+                                               "clients add')");
+    return c->rowid;
+  }
+
+  void purge_expired_authorizations() {
+    db.prepare("DELETE FROM pending_authorizations WHERE expires_at <= ?").bind(1, now()).run();
+  }
+};
+
+namespace {
+
+struct ResolvedKey {
+  crypto::MasterKey key;
+  std::optional<Kdf> kdf;  // set when the key came from a passphrase
+};
+
+ResolvedKey resolve_key(const OpenOptions& o, bool new_store, const std::optional<Kdf>& stored_kdf) {
+  if (o.key) return {*o.key, std::nullopt};
+  if (o.passphrase) {
+    if (new_store) {
+      crypto::PassphraseKey pk = crypto::derive_passphrase_key(*o.passphrase);
+      return {std::move(pk.key), Kdf{std::move(pk.salt), pk.params}};
+    }
+    if (!stored_kdf)
+      throw error(errc::key_mismatch,
+                  "this store is not protected by a passphrase; open it with its key (key=, a key file, or "
+                  "HARVEST_CONNECT_KEY)");
+    crypto::PassphraseKey pk = crypto::derive_passphrase_key(*o.passphrase, crypto::bytes_view(stored_kdf->salt),
+                                                            stored_kdf->params);
+    return {std::move(pk.key), stored_kdf};
+  }
+  if (o.key_file) return {crypto::load_key_file(*o.key_file), std::nullopt};
+  if (!new_store && stored_kdf)
+    throw error(errc::key_mismatch,
+                "this store is protected by a passphrase: open it with passphrase=... (on the command line, "
+                "answer the prompt or use --passphrase-stdin)");
+  if (auto env = crypto::key_from_environment()) return {std::move(*env), std::nullopt};
+  const fs::path file = default_key_file_path();
+  if (new_store) return {crypto::load_or_create_key_file(file), std::nullopt};
+  return {crypto::load_key_file(file), std::nullopt};
+}
+
+}  // namespace
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Store::Store(Store&&) noexcept = default;
+Store& Store::operator=(Store&&) noexcept = default;
+Store::~Store() = default;
+
+Store Store::open(const OpenOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->path = options.path ? *options.path : default_store_path();
+  prepare_file(impl->path);
+  Database& db = impl->db;
+  db.open(impl->path, options.busy_timeout_ms);
+  db.exec("PRAGMA foreign_keys = ON");
+  // Overwrite deleted content, so that old sealed values (e.g. under a rotated data key) do
+  // not linger in free pages.
+  db.exec("PRAGMA secure_delete = ON");
+
+  auto is_empty = [&] {
+    Statement s = db.prepare("SELECT count(*) FROM sqlite_master");
+    s.step();
+    return s.int64(0) == 0 && db.pragma_int("user_version") == 0;
+  };
+
+  if (is_empty()) {
+    ResolvedKey rk = resolve_key(options, true, std::nullopt);
+    db.exec("PRAGMA journal_mode = WAL");
+    Transaction tx(db, Transaction::Kind::immediate);
+    if (is_empty()) {  // another process may have created it meanwhile
+      auto migrations = detail::migrations();
+      for (const char* sql : migrations) db.exec(sql);
+      db.exec(("PRAGMA user_version = " + std::to_string(migrations.size())).c_str());
+      impl->store_id = new_uid();
+      impl->dek = crypto::DataKey::generate();
+      impl->set_meta("store_id", impl->store_id);
+      impl->set_meta("created_at", std::to_string(now()));
+      impl->set_meta("wrapped_data_key", crypto::wrap_data_key(rk.key, impl->dek, impl->store_id));
+      impl->write_kdf(rk.kdf);
+      impl->master = std::move(rk.key);
+      impl->version = static_cast<int>(migrations.size());
+      tx.commit();
+      tighten_side_files(impl->path);
+      return Store(std::move(impl));
+    }
+  }
+
+  // An existing store: check the key before anything else is read or written.
+  const int version = static_cast<int>(db.pragma_int("user_version"));
+  if (version > detail::latest_schema_version())
+    throw error(errc::store_error, "the store " + impl->path.string() + " has schema version " +
+                                       std::to_string(version) + ", newer than this harvest-connect understands (" +
+                                       std::to_string(detail::latest_schema_version()) + "); upgrade harvest-connect");
+  std::optional<std::string> store_id;
+  std::optional<Bytes> wrapped;
+  std::optional<Kdf> kdf;
+  try {
+    store_id = impl->meta_text("store_id");
+    wrapped = impl->meta("wrapped_data_key");
+    kdf = impl->read_kdf();
+  } catch (const error&) {
+    store_id.reset();
+  }
+  if (version < 1 || !store_id || !wrapped)
+    throw error(errc::store_error, impl->path.string() + " is not a harvest-connect store (or it is damaged); give "
+                                                         "another path or restore a backup");
+  ResolvedKey rk = resolve_key(options, false, kdf);
+  impl->store_id = *store_id;
+  impl->dek = crypto::unwrap_data_key(rk.key, *wrapped, impl->store_id);
+  impl->master = std::move(rk.key);
+  db.exec("PRAGMA journal_mode = WAL");
+  if (version < detail::latest_schema_version()) {
+    Transaction tx(db, Transaction::Kind::immediate);
+    const int current = static_cast<int>(db.pragma_int("user_version"));
+    auto migrations = detail::migrations();
+    for (std::size_t i = static_cast<std::size_t>(current); i < migrations.size(); ++i) db.exec(migrations[i]);
+    db.exec(("PRAGMA user_version = " + std::to_string(migrations.size())).c_str());
+    tx.commit();
+  }
+  impl->version = detail::latest_schema_version();
+  tighten_side_files(impl->path);
+  return Store(std::move(impl));
+}
+
+void Store::close() noexcept {
+  if (!impl_) return;
+  std::lock_guard lock(impl_->mu);
+  impl_->db.close();
+}
+
+bool Store::closed() const noexcept { return !impl_ || !impl_->db.is_open(); }
+const fs::path& Store::path() const noexcept { return impl_->path; }
+std::string Store::store_id() const { return impl_->store_id; }
+std::string Store::key_id() const { return impl_->master ? impl_->master->id() : std::string(); }
+int Store::schema_version() const { return impl_->version; }
+
+// ----------------------------------------------------------------------------------
+// OAuth clients
+
+model::OAuthClient Store::create_oauth_client(model::NewOAuthClient spec) {
+  model::validate(spec);
+  std::lock_guard lock(impl_->mu);
+  impl_->check_open();
+  Database& db = impl_->db;
+  Transaction tx(db, Transaction::Kind::immediate);
+  impl_->check_unique("oauth_clients", "an OAuth client", spec.name);
+  const std::string uid = new_uid();
+  const std::int64_t t = now();
+  db.prepare(
+        "INSERT INTO oauth_clients(uid, name, provider, client_id, client_secret, authorize_url, token_url, "
+        "revoke_url, redirect_uri, scope, pkce, client_credentials, created_at, updated_at) "
+        "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      .bind(1, uid)
+      .bind(2, spec.name)
+      .bind(3, model::to_string(spec.provider))
+      .bind(4, spec.client_id)
+      .bind_blob(5, impl_->seal("oauth_clients", uid, "client_secret", spec.client_secret))
+      .bind(6, spec.authorize_url)
+      .bind(7, spec.token_url)
+      .bind(8, spec.revoke_url)
+      .bind(9, spec.redirect_uri)
+      .bind(10, spec.scope)
+      .bind(11, std::int64_t{spec.pkce})
+      .bind(12, model::to_string(spec.client_credentials))
+      .bind(13, t)
+      .bind(14, t)
+      .run();
+  model::OAuthClient out = impl_->client_or_throw(spec.name).value;
+  tx.commit();
+  return out;
+}
+
+model::OAuthClient Store::oauth_client(std::string_view name) const {
+  std::lock_guard lock(impl_->mu);
+  impl_->check_open();
+  return impl_->client_or_throw(name).value;
+}
+
+std::vector<model::OAuthClient> Store::oauth_clients() const {
+  std::lock_guard lock(impl_->mu);
+  impl_->check_open();
+  std::vector<model::OAuthClient> out;
+  Statement s = impl_->db.prepare(std::string(client_columns) + " ORDER BY name");
+  while (s.step()) out.push_back(client_from_row(s));
+  return out;
+}
+
+model::OAuthClient Store::update_oauth_client(std::string_view name, model::OAuthClientChanges ch) {
+  std::lock_guard lock(impl_->mu);
+  impl_->check_open();
+  Database& db = impl_->db;
+  Transaction tx(db, Transaction::Kind::immediate);
+  auto [rowid, cur] = impl_->client_or_throw(name);
+  // Merge, then validate the result as a whole (e.g. provider "custom" needs URLs).
+  model::NewOAuthClient merged;
+  merged.name = ch.name ? *ch.name : cur.name;
+  merged.client_id = ch.client_id ? *ch.client_id : cur.client_id;
+  merged.client_secret = ch.client_secret ? *ch.client_secret : Secret::from_string("kept");
+  merged.provider = ch.provider.value_or(cur.provider);
+  auto pick = [](const std::optional<std::string>& change, const std::optional<std::string>& current) {
+    if (!change) return current;
+    return change->empty() ? std::optional<std::string>() : change;
+  };
+  merged.authorize_url = pick(ch.authorize_url, cur.authorize_url);
+  merged.token_url = pick(ch.token_url, cur.token_url);
+  merged.revoke_url = pick(ch.revoke_url, cur.revoke_url);
+  merged.redirect_uri = pick(ch.redirect_uri, cur.redirect_uri);
+  merged.scope = pick(ch.scope, cur.scope);
+  merged.pkce = ch.pkce.value_or(cur.pkce);
+  merged.client_credentials = ch.client_credentials.value_or(cur.client_credentials);
+  model::validate(merged);
+  impl_->check_unique("oauth_clients", "an OAuth client", merged.name, rowid);
+  db.prepare(
+        "UPDATE oauth_clients SET name = ?, provider = ?, client_id = ?, authorize_url = ?, token_url = ?, "
+        "revoke_url = ?, redirect_uri = ?, scope = ?, pkce = ?, client_credentials = ?, updated_at = ? WHERE id = ?")
+      .bind(1, merged.name)
+      .bind(2, model::to_string(merged.provider))
+      .bind(3, merged.client_id)
+      .bind(4, merged.authorize_url)
+      .bind(5, merged.token_url)
+      .bind(6, merged.revoke_url)
+      .bind(7, merged.redirect_uri)
+      .bind(8, merged.scope)
+      .bind(9, std::int64_t{merged.pkce})
+      .bind(10, model::to_string(merged.client_credentials))
+      .bind(11, now())
+      .bind(12, rowid)
+      .run();
+  if (ch.client_secret)
+    db.prepare("UPDATE oauth_clients SET client_secret = ? WHERE id = ?")
+        .bind_blob(1, impl_->seal("oauth_clients", cur.id, "client_secret", *ch.client_secret))
+        .bind(2, rowid)
+        .run();
+  model::OAuthClient out = impl_->client_or_throw(merged.name).value;
+  tx.commit();
+  return out;
+}
+
+void Store::delete_oauth_client(std::string_view name) {
+  std::lock_guard lock(impl_->mu);
+  impl_->check_open();
+  Database& db = impl_->db;
+  Transaction tx(db, Transaction::Kind::immediate);
+  auto row = impl_->client_or_throw(name);
+  Statement users = db.prepare("SELECT name FROM connections WHERE oauth_client_id = ? ORDER BY name");
+  users.bind(1, row.rowid);
+  std::string names;
+  while (users.step()) names += (names.empty() ? "" : ", ") + in_quotes(users.text(0));
+  if (!names.empty())
+    throw error(errc::validation_failed, "the OAuth client " + in_quotes(row.value.name) + " is used by connection(s) " +
+                                             names + "; delete them or move them to another client first");
+  db.prepare("DELETE FROM oauth_clients WHERE id = ?").bind(1, row.rowid).run();
+  tx.commit();
+}
+
+// ----------------------------------------------------------------------------------
+// Connections
+
+namespace {
+
+struct CommonConnectionFields {
+  std::string name;
+  std::optional<std::string> user_agent;
+  std::string api_url;
+  std::string id_url;
+};
+
+CommonConnectionFields validate_common(std::string_view name, const Secret& account_id,
+                                       const std::optional<std::string>& user_agent,
+                                       const std::optional<std::string>& api_url,
+                                       const std::optional<std::string>& id_url) {
+  CommonConnectionFields f;
+  f.name = model::validate_name("name", name);
+  model::validate_account_id(account_id);
+  if (user_agent && !user_agent->empty()) {
+    model::validate_user_agent(*user_agent);
+    f.user_agent = *user_agent;
+  }
+  f.api_url = model::validate_url("api_url", api_url && !api_url->empty() ? *api_url : model::harvest::api_url, true);
+  f.id_url = model::validate_url("id_url", id_url && !id_url->empty() ? *id_url : model::harvest::id_url, true);
+  return f;
+}
+
+}  // namespace
+
+model::Connection Store::create_connection(model::NewConnection spec) {
+  auto f = validate_common(spec.name, spec.account_id, spec.user_agent, spec.api_url, spec.id_url);
+  std::lock_guard lock(impl_->mu);
+  impl_->check_open();
+  Database& db = impl_->db;
+  Transaction tx(db, Transaction::Kind::immediate);
+  impl_->check_unique("connections", "a connection", f.name);
+  const std::int64_t client_rowid = impl_->client_rowid_for_connection(spec.oauth_client);
+  const std::string uid = new_uid();
+  const std::int64_t t = now();
+  db.prepare(
+        "INSERT INTO connections(uid, name, type, oauth_client_id, account_id, user_agent, api_url, id_url, status, "
+        "created_at, updated_at) VALUES(?, ?, 'harvest', ?, ?, ?, ?, ?, 'not_authorized', ?, ?)")
+      .bind(1, uid)
+      .bind(2, f.name)
+      .bind(3, client_rowid)
+      .bind_blob(4, impl_->seal("connections", uid, "account_id", spec.account_id))
+      .bind(5, f.user_agent)
+      .bind(6, f.api_url)
+      .bind(7, f.id_url)
+      .bind(8, t)
+      .bind(9, t)
+      .run();
+  model::Connection out = impl_->connection_or_throw(f.name).value;
+  tx.commit();
+  return out;
+}
+
+model::Connection Store::create_token_connection(model::NewTokenConnection spec) {
+  auto f = validate_common(spec.name, spec.account_id, spec.user_agent, spec.api_url, spec.id_url);
+  model::validate_secret("access_token", spec.access_token);
+  std::lock_guard lock(impl_->mu);
+  impl_->check_open();
+  Database& db = impl_->db;
+  Transaction tx(db, Transaction::Kind::immediate);
+  impl_->check_unique("connections", "a connection", f.name);
+  const std::string uid = new_uid();
+  const std::int64_t t = now();
+  db.prepare(
+        "INSERT INTO connections(uid, name, type, personal_access_token, account_id, user_agent, api_url, id_url, "
+        "status, created_at, updated_at) VALUES(?, ?, 'harvest', ?, ?, ?, ?, ?, 'authorized', ?, ?)")
+      .bind(1, uid)
+      .bind(2, f.name)
+      .bind_blob(3, impl_->seal("connections", uid, "personal_access_token", spec.access_token))
+      .bind_blob(4, impl_->seal("connections", uid, "account_id", spec.account_id))
+      .bind(5, f.user_agent)
+      .bind(6, f.api_url)
+      .bind(7, f.id_url)
+      .bind(8, t)
+      .bind(9, t)
+      .run();
+  model::Connection out = impl_->connection_or_throw(f.name).value;
+  tx.commit();
+  return out;
+}
+
+model::Connection Store::connection(std::string_view name) const {
+  std::lock_guard lock(impl_->mu);
+  impl_->check_open();
+  return impl_->connection_or_throw(name).value;
+}
+
+std::vector<model::Connection> Store::connections() const {
+  std::lock_guard lock(impl_->mu);
+  impl_->check_open();
+  std::vector<model::Connection> out;
+  Statement s = impl_->db.prepare(std::string(connection_columns) + " ORDER BY c.name");
+  while (s.step()) out.push_back(connection_from_row(s));
+  return out;
+}
+
+model::Connection Store::update_connection(std::string_view name, model::ConnectionChanges ch) {
+  model::validate_account_id(ch.account_id);
+  if (ch.access_token) model::validate_secret("access_token", *ch.access_token);
+  if (ch.access_token && ch.oauth_client)
+    throw error(errc::validation_failed,
+                "access_token: give either an OAuth client or a personal access token, not both");
+  std::lock_guard lock(impl_->mu);
+  impl_->check_open();
+  Database& db = impl_->db;
+  Transaction tx(db, Transaction::Kind::immediate);
+  auto [rowid, cur] = impl_->connection_or_throw(name);
+  std::optional<std::string> ua = cur.user_agent;
+  if (ch.user_agent) ua = ch.user_agent->empty() ? std::nullopt : ch.user_agent;
+  auto f = validate_common(ch.name.value_or(cur.name), ch.account_id, ua,
+                           ch.api_url ? ch.api_url : std::optional<std::string>(cur.api_url),
+                           ch.id_url ? ch.id_url : std::optional<std::string>(cur.id_url));
+  impl_->check_unique("connections", "a connection", f.name, rowid);
+
+  // Tokens belong to one account, client and identity service: a change of any forgets them.
+  bool forget_tokens = f.id_url != cur.id_url;
+  {
+    Statement s = db.prepare("SELECT account_id FROM connections WHERE id = ?");
+    s.bind(1, rowid);
+    s.step();
+    std::error_code ec;
+    Secret old = crypto::open_field(impl_->dek.key, impl_->dek.id, impl_->where("connections", cur.id, "account_id"),
+                                    s.blob(0), ec);
+    if (ec || !(old == ch.account_id)) forget_tokens = true;  // a damaged value is simply replaced
+  }
+  std::optional<std::int64_t> client_rowid;
+  if (ch.oauth_client) {
+    client_rowid = impl_->client_rowid_for_connection(*ch.oauth_client);
+    if (cur.auth != model::AuthMethod::oauth || *ch.oauth_client != cur.oauth_client) forget_tokens = true;
+  }
+  const std::int64_t t = now();
+  db.prepare(
+        "UPDATE connections SET name = ?, account_id = ?, user_agent = ?, api_url = ?, id_url = ?, updated_at = ? "
+        "WHERE id = ?")
+      .bind(1, f.name)
+      .bind_blob(2, impl_->seal("connections", cur.id, "account_id", ch.account_id))
+      .bind(3, f.user_agent)
+      .bind(4, f.api_url)
+      .bind(5, f.id_url)
+      .bind(6, t)
+      .bind(7, rowid)
+      .run();
+  if (ch.access_token) {
+    db.prepare(
+          "UPDATE connections SET personal_access_token = ?, oauth_client_id = NULL, access_token = NULL, "
+          "refresh_token = NULL, token_expires_at = NULL, status = 'authorized', last_error = NULL WHERE id = ?")
+        .bind_blob(1, impl_->seal("connections", cur.id, "personal_access_token", *ch.access_token))
+        .bind(2, rowid)
+        .run();
+  } else {
+    if (client_rowid)
+      db.prepare("UPDATE connections SET oauth_client_id = ?, personal_access_token = NULL WHERE id = ?")
+          .bind(1, *client_rowid)
+          .bind(2, rowid)
+          .run();
+    if (forget_tokens)
+      db.prepare(
+            "UPDATE connections SET access_token = NULL, refresh_token = NULL, token_expires_at = NULL, "
+            "last_error = NULL, status = CASE WHEN personal_access_token IS NULL THEN 'not_authorized' "
+            "ELSE 'authorized' END WHERE id = ?")
+          .bind(1, rowid)
+          .run();
+  }
+  model::Connection out = impl_->connection_or_throw(f.name).value;
+  tx.commit();
+  return out;
+}
+
+void Store::delete_connection(std::string_view name) {
+  std::lock_guard lock(impl_->mu);
+  impl_->check_open();
+  Database& db = impl_->db;
+  Transaction tx(db, Transaction::Kind::immediate);
+  auto row = impl_->connection_or_throw(name);
+  db.prepare("DELETE FROM connections WHERE id = ?").bind(1, row.rowid).run();
+  tx.commit();
+}
+
+model::HttpSettings Store::http_settings(std::string_view connection_name) const {
+  std::lock_guard lock(impl_->mu);
+  impl_->check_open();
+  Transaction tx(impl_->db, Transaction::Kind::deferred);
+  auto conn = impl_->connection_or_throw(connection_name).value;
+  std::optional<model::OAuthClient> client;
+  if (conn.auth == model::AuthMethod::oauth) client = impl_->client_or_throw(conn.oauth_client).value;
+  return model::http_settings(conn, client ? &*client : nullptr);
+}
+
+// ----------------------------------------------------------------------------------
+// Keys
+
+void Store::rotate_key(const crypto::MasterKey& new_key) {
+  std::lock_guard lock(impl_->mu);
+  impl_->check_open();
+  Transaction tx(impl_->db, Transaction::Kind::immediate);
+  auto wrapped = impl_->meta("wrapped_data_key");
+  if (!wrapped) throw error(errc::store_error, "the store has no data key; restore it from a backup");
+  impl_->set_meta("wrapped_data_key", crypto::rewrap_data_key(*impl_->master, new_key, *wrapped, impl_->store_id));
+  impl_->write_kdf(std::nullopt);
+  tx.commit();
+  impl_->master = new_key;
+}
+
+void Store::rotate_passphrase(const crypto::Secret& passphrase) {
+  crypto::PassphraseKey pk = crypto::derive_passphrase_key(passphrase);
+  std::lock_guard lock(impl_->mu);
+  impl_->check_open();
+  Transaction tx(impl_->db, Transaction::Kind::immediate);
+  auto wrapped = impl_->meta("wrapped_data_key");
+  if (!wrapped) throw error(errc::store_error, "the store has no data key; restore it from a backup");
+  impl_->set_meta("wrapped_data_key", crypto::rewrap_data_key(*impl_->master, pk.key, *wrapped, impl_->store_id));
+  impl_->write_kdf(Kdf{pk.salt, pk.params});
+  tx.commit();
+  impl_->master = std::move(pk.key);
+}
+
+void Store::rotate_data_key() {
+  std::lock_guard lock(impl_->mu);
+  impl_->check_open();
+  Database& db = impl_->db;
+  Transaction tx(db, Transaction::Kind::immediate);
+  crypto::DataKey fresh = crypto::DataKey::generate();
+  for (const SealedTable& t : sealed_tables()) {
+    for (const char* col : t.columns) {
+      Statement s = db.prepare(std::string("SELECT id, uid, ") + t.name_column + ", " + col + " FROM " + t.table +
+                               " WHERE " + col + " IS NOT NULL");
+      while (s.step()) {
+        const std::string uid = s.text(1);
+        Secret plain = impl_->unseal(t.table, uid, col, s.blob(3), s.text(2));
+        Bytes resealed = crypto::seal_field(fresh.key, fresh.id, impl_->where(t.table, uid, col), plain.reveal());
+        db.prepare(std::string("UPDATE ") + t.table + " SET " + col + " = ? WHERE id = ?")
+            .bind_blob(1, resealed)
+            .bind(2, s.int64(0))
+            .run();
+      }
+    }
+  }
+  impl_->set_meta("wrapped_data_key", crypto::wrap_data_key(*impl_->master, fresh, impl_->store_id));
+  tx.commit();
+  impl_->dek = std::move(fresh);
+}
+
+std::vector<Problem> Store::verify() const {
+  std::lock_guard lock(impl_->mu);
+  impl_->check_open();
+  Database& db = impl_->db;
+  Transaction tx(db, Transaction::Kind::deferred);
+  std::vector<Problem> problems;
+  {
+    Statement s = db.prepare("PRAGMA quick_check");
+    while (s.step())
+      if (s.text(0) != "ok")
+        problems.push_back({"store", impl_->path.string(), "file", "SQLite integrity check: " + s.text(0) +
+                                                                       "; restore the store from a backup"});
+  }
+  for (const SealedTable& t : sealed_tables()) {
+    for (const char* col : t.columns) {
+      Statement s = db.prepare(std::string("SELECT uid, ") + t.name_column + ", " + col + " FROM " + t.table +
+                               " WHERE " + col + " IS NOT NULL ORDER BY " + t.name_column);
+      while (s.step()) {
+        std::error_code ec;
+        Secret plain = crypto::open_field(impl_->dek.key, impl_->dek.id, impl_->where(t.table, s.text(0), col),
+                                          s.blob(2), ec);
+        if (ec)
+          problems.push_back({t.display, s.text(1), col,
+                              "does not open: it was changed, damaged, or copied from another record; enter it "
+                              "again (edit the record) or restore a backup"});
+      }
+    }
+  }
+  return problems;
+}
+
+// ----------------------------------------------------------------------------------
+// Engine-only: secrets and tokens
+
+ConnectionCredentials Store::credentials(std::string_view connection_name) const {
+  std::lock_guard lock(impl_->mu);
+  impl_->check_open();
+  Database& db = impl_->db;
+  Transaction tx(db, Transaction::Kind::deferred);
+  auto [rowid, conn] = impl_->connection_or_throw(connection_name);
+  Statement s = db.prepare(
+      "SELECT c.account_id, c.personal_access_token, c.access_token, c.refresh_token, o.uid, o.client_secret "
+      "FROM connections c LEFT JOIN oauth_clients o ON o.id = c.oauth_client_id WHERE c.id = ?");
+  s.bind(1, rowid);
+  s.step();
+  ConnectionCredentials out{conn, std::nullopt, Secret(), std::nullopt, std::nullopt, std::nullopt, std::nullopt};
+  out.account_id = impl_->unseal("connections", conn.id, "account_id", s.blob(0), conn.name);
+  out.personal_access_token = impl_->unseal_column(s, 1, "connections", conn.id, "personal_access_token", conn.name);
+  out.access_token = impl_->unseal_column(s, 2, "connections", conn.id, "access_token", conn.name);
+  out.refresh_token = impl_->unseal_column(s, 3, "connections", conn.id, "refresh_token", conn.name);
+  if (conn.auth == model::AuthMethod::oauth) {
+    out.oauth_client = impl_->client_or_throw(conn.oauth_client).value;
+    out.client_secret = impl_->unseal("oauth_clients", s.text(4), "client_secret", s.blob(5), conn.oauth_client);
+  }
+  return out;
+}
+
+namespace {
+
+void write_tokens(Store::Impl& impl, std::int64_t rowid, const std::string& uid, const TokenUpdate& t) {
+  model::validate_secret("access_token", t.access_token);
+  if (t.refresh_token) model::validate_secret("refresh_token", *t.refresh_token);
+  impl.db
+      .prepare(
+          "UPDATE connections SET access_token = ?, token_expires_at = ?, status = 'authorized', last_error = NULL, "
+          "updated_at = ? WHERE id = ?")
+      .bind_blob(1, impl.seal("connections", uid, "access_token", t.access_token))
+      .bind(2, t.expires_at)
+      .bind(3, now())
+      .bind(4, rowid)
+      .run();
+  if (t.refresh_token)
+    impl.db.prepare("UPDATE connections SET refresh_token = ? WHERE id = ?")
+        .bind_blob(1, impl.seal("connections", uid, "refresh_token", *t.refresh_token))
+        .bind(2, rowid)
+        .run();
+}
+
+}  // namespace
+
+void Store::save_tokens(std::string_view connection_name, TokenUpdate tokens) {
+  std::lock_guard lock(impl_->mu);
+  impl_->check_open();
+  Transaction tx(impl_->db, Transaction::Kind::immediate);
+  auto row = impl_->connection_or_throw(connection_name);
+  write_tokens(*impl_, row.rowid, row.value.id, tokens);
+  tx.commit();
+}
+
+void Store::clear_tokens(std::string_view connection_name) {
+  std::lock_guard lock(impl_->mu);
+  impl_->check_open();
+  Transaction tx(impl_->db, Transaction::Kind::immediate);
+  auto row = impl_->connection_or_throw(connection_name);
+  impl_->db
+      .prepare(
+          "UPDATE connections SET access_token = NULL, refresh_token = NULL, token_expires_at = NULL, "
+          "last_error = NULL, updated_at = ?, status = CASE WHEN personal_access_token IS NULL THEN "
+          "'not_authorized' ELSE 'authorized' END WHERE id = ?")
+      .bind(1, now())
+      .bind(2, row.rowid)
+      .run();
+  impl_->db.prepare("DELETE FROM pending_authorizations WHERE connection_id = ?").bind(1, row.rowid).run();
+  tx.commit();
+}
+
+void Store::set_status(std::string_view connection_name, model::ConnectionStatus status,
+                       std::optional<std::string> last_error) {
+  std::lock_guard lock(impl_->mu);
+  impl_->check_open();
+  Transaction tx(impl_->db, Transaction::Kind::immediate);
+  auto row = impl_->connection_or_throw(connection_name);
+  impl_->db.prepare("UPDATE connections SET status = ?, last_error = ?, updated_at = ? WHERE id = ?")
+      .bind(1, model::to_string(status))
+      .bind(2, last_error)
+      .bind(3, now())
+      .bind(4, row.rowid)
+      .run();
+  tx.commit();
+}
+
+void Store::with_token_lock(std::string_view connection_name,
+                            const std::function<std::optional<TokenUpdate>(const TokenState&)>& refresh) {
+  std::lock_guard lock(impl_->mu);
+  impl_->check_open();
+  Transaction tx(impl_->db, Transaction::Kind::immediate);
+  auto [rowid, conn] = impl_->connection_or_throw(connection_name);
+  Statement s = impl_->db.prepare("SELECT access_token, refresh_token FROM connections WHERE id = ?");
+  s.bind(1, rowid);
+  s.step();
+  TokenState state;
+  state.access_token = impl_->unseal_column(s, 0, "connections", conn.id, "access_token", conn.name);
+  state.refresh_token = impl_->unseal_column(s, 1, "connections", conn.id, "refresh_token", conn.name);
+  state.expires_at = conn.token_expires_at;
+  state.status = conn.status;
+  if (std::optional<TokenUpdate> update = refresh(state)) write_tokens(*impl_, rowid, conn.id, *update);
+  tx.commit();
+}
+
+void Store::create_pending_authorization(std::string_view connection_name, const crypto::Secret& state,
+                                         const std::optional<crypto::Secret>& code_verifier,
+                                         std::string_view redirect_uri) {
+  if (state.size() < 16) throw error(errc::validation_failed, "state: must be at least 16 random bytes");
+  std::lock_guard lock(impl_->mu);
+  impl_->check_open();
+  Transaction tx(impl_->db, Transaction::Kind::immediate);
+  impl_->purge_expired_authorizations();
+  auto row = impl_->connection_or_throw(connection_name);
+  const std::string uid = new_uid();
+  const std::int64_t t = now();
+  Statement ins = impl_->db.prepare(
+      "INSERT INTO pending_authorizations(uid, connection_id, state_hash, code_verifier, redirect_uri, created_at, "
+      "expires_at) VALUES(?, ?, ?, ?, ?, ?, ?)");
+  ins.bind(1, uid).bind(2, row.rowid).bind_blob(3, sha256(state));
+  if (code_verifier)
+    ins.bind_blob(4, impl_->seal("pending_authorizations", uid, "code_verifier", *code_verifier));
+  else
+    ins.bind_null(4);
+  ins.bind(5, redirect_uri).bind(6, t).bind(7, t + pending_authorization_lifetime.count()).run();
+  tx.commit();
+}
+
+std::optional<PendingAuthorization> Store::take_pending_authorization(const crypto::Secret& state) {
+  std::lock_guard lock(impl_->mu);
+  impl_->check_open();
+  Transaction tx(impl_->db, Transaction::Kind::immediate);
+  impl_->purge_expired_authorizations();
+  Statement s = impl_->db.prepare(
+      "SELECT p.id, p.uid, c.name, p.code_verifier, p.redirect_uri, p.created_at, p.expires_at "
+      "FROM pending_authorizations p JOIN connections c ON c.id = p.connection_id WHERE p.state_hash = ?");
+  s.bind_blob(1, sha256(state));
+  if (!s.step()) {
+    tx.commit();  // keep the purge
+    return std::nullopt;
+  }
+  PendingAuthorization out;
+  out.connection = s.text(2);
+  out.code_verifier = impl_->unseal_column(s, 3, "pending_authorizations", s.text(1), "code_verifier", s.text(1));
+  out.redirect_uri = s.text(4);
+  out.created_at = s.int64(5);
+  out.expires_at = s.int64(6);
+  impl_->db.prepare("DELETE FROM pending_authorizations WHERE id = ?").bind(1, s.int64(0)).run();
+  tx.commit();
+  return out;
+}
+
+}  // namespace harvest_connect::store
