@@ -1,0 +1,534 @@
+// The HTTPS client. Each request runs on the calling thread: a connection (socket, TLS state,
+// read buffer and its own io_context) is taken from a mutex-guarded pool of idle keep-alive
+// connections or opened, one C++20 coroutine drives the exchange on it, and the connection goes
+// back to the pool if both sides allow keep-alive. A socket is bound to the io_context that made
+// it, so giving each connection its own io_context is what lets any thread pick up any pooled
+// connection, with no background threads.
+//
+// Every I/O step has a timeout: min(step limit, time left of the whole-request deadline), set
+// on the Beast tcp_stream before the step, so one expiry mechanism covers both.
+
+#include "harvest_connect/http/client.hpp"
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <poll.h>
+
+#include <atomic>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "crypto/detail/openssl_ptr.hpp"
+#include "harvest_connect/error.hpp"
+
+namespace harvest_connect::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+// Body bytes are parsed straight into this buffer and handed on from there: one copy per
+// chunk into the caller's string (or none into a sink), never a per-byte loop.
+constexpr std::size_t chunk_size = 64 << 10;
+
+[[noreturn]] void fail(errc code, const std::string& message, const char* reason) {
+  throw error(code, message, 0, {}, reason);
+}
+
+std::string ms(milliseconds d) { return std::to_string(d.count()) + " ms"; }
+
+struct Connection {
+  explicit Connection(std::string origin) : origin(std::move(origin)) {}
+  asio::io_context ioc;
+  std::unique_ptr<beast::tcp_stream> plain;
+  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
+  beast::flat_buffer buffer;
+  std::unique_ptr<char[]> chunk{new char[chunk_size]};
+  std::string origin;
+  Clock::time_point idle_since{};
+
+  beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
+
+  // A pooled connection the server has closed (or sent unsolicited bytes on) is readable
+  // while idle; such a connection would fail the next request, so it is dropped instead.
+  bool looks_alive() {
+    if (buffer.size() != 0) return false;
+    auto& sock = lowest().socket();
+    if (!sock.is_open()) return false;
+    pollfd pfd{sock.native_handle(), POLLIN, 0};
+    return ::poll(&pfd, 1, 0) == 0;
+  }
+};
+
+// Limits for one exchange: each step's timeout is cut to what the request deadline leaves.
+struct Budget {
+  Clock::time_point deadline;
+  milliseconds request_timeout;
+  bool last_was_deadline = false;
+
+  milliseconds step(milliseconds limit) {
+    const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
+    if (left <= milliseconds(0)) {
+      last_was_deadline = true;
+      return milliseconds(1);
+    }
+    last_was_deadline = left < limit;
+    return last_was_deadline ? left : limit;
+  }
+};
+
+[[noreturn]] void throw_timeout(const Budget& budget, const std::string& doing, milliseconds step_limit,
+                                const char* option) {
+  if (budget.last_was_deadline) {
+    fail(errc::timeout,
+         "the request timed out while " + doing + ": the whole request exceeded request_timeout (" +
+             ms(budget.request_timeout) + "); raise it if the server is known to be slow",
+         "request_timeout");
+  }
+  fail(errc::timeout,
+       "timed out after " + ms(step_limit) + " while " + doing + "; check the network or raise " + option, option);
+}
+
+[[noreturn]] void throw_tls(SSL* ssl, const boost::system::error_code& ec, const std::string& where) {
+  const long verify = SSL_get_verify_result(ssl);
+  if (verify != X509_V_OK) {
+    const std::string detail = X509_verify_cert_error_string(verify);
+    const char* reason = "certificate_invalid";
+    std::string advice = "check the server's certificate";
+    switch (verify) {
+      case X509_V_ERR_CERT_HAS_EXPIRED:
+        reason = "certificate_expired";
+        advice = "the server's certificate has expired: the server must renew it (also check this machine's clock)";
+        break;
+      case X509_V_ERR_CERT_NOT_YET_VALID:
+        reason = "certificate_not_yet_valid";
+        advice = "the certificate is not valid yet: check this machine's clock";
+        break;
+      case X509_V_ERR_HOSTNAME_MISMATCH:
+      case X509_V_ERR_IP_ADDRESS_MISMATCH:
+        reason = "host_mismatch";
+        advice = "host name mismatch: the certificate does not name the host in the URL; use the host name the "
+                 "certificate was issued for";
+        break;
+      case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+      case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+      case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+      case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+      case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+        reason = "unknown_ca";
+        advice = "the certificate is self-signed or issued by an unknown CA: if a proxy or your company inspects "
+                 "TLS, or the server uses a private CA, trust that CA with SSL_CERT_FILE or the client's CA bundle "
+                 "option (ca_file / ca_pem)";
+        break;
+      default:
+        break;
+    }
+    ERR_clear_error();
+    fail(errc::tls_error, "TLS certificate verification failed for " + where + ": " + detail + "; " + advice, reason);
+  }
+  const bool ssl_category = ec.category() == asio::error::get_ssl_category();
+  const int lib_reason = ssl_category ? ERR_GET_REASON(static_cast<unsigned long>(ec.value())) : 0;
+  ERR_clear_error();
+  if (lib_reason == SSL_R_UNSUPPORTED_PROTOCOL || lib_reason == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION ||
+      lib_reason == SSL_R_NO_PROTOCOLS_AVAILABLE || lib_reason == SSL_R_VERSION_TOO_LOW) {
+    fail(errc::tls_error,
+         "TLS handshake with " + where + " failed: the server offers only a protocol older than TLS 1.2 (" +
+             ec.message() + "); it must be upgraded, older versions are not safe",
+         "protocol_version");
+  }
+  if (lib_reason == SSL_R_WRONG_VERSION_NUMBER || lib_reason == SSL_R_PACKET_LENGTH_TOO_LONG) {
+    fail(errc::tls_error,
+         "TLS handshake with " + where + " failed: the server did not answer with TLS (" + ec.message() +
+             "); is it plain http:// rather than https://?",
+         "handshake_failed");
+  }
+  fail(errc::tls_error, "TLS handshake with " + where + " failed: " + ec.message() + "; check the URL and the server",
+       "handshake_failed");
+}
+
+bool header_value_ok(std::string_view v) { return v.find_first_of("\r\n") == std::string_view::npos && v.find('\0') == std::string_view::npos; }
+
+bool is_redirect(int status) { return status == 301 || status == 302 || status == 303 || status == 307 || status == 308; }
+
+// What one exchange needs besides the connection.
+struct Exchange {
+  const Url* url;
+  bhttp::request<bhttp::string_body>* request;
+  const ClientOptions* options;
+  Budget* budget;
+  // Called once the status and headers are known; returns the sink for the body or nullptr to
+  // collect the body into the Response.
+  std::function<const BodySink*(const Response&)> choose_sink;
+  Response response;
+  bool reusable = false;
+};
+
+}  // namespace
+
+struct Client::impl {
+  ClientOptions options;
+  asio::ssl::context ssl{asio::ssl::context::tls_client};
+  std::mutex pool_mutex;
+  std::unordered_map<std::string, std::vector<std::unique_ptr<Connection>>> idle;
+  std::atomic<std::size_t> requests{0}, opened{0}, reused{0};
+
+  void configure_tls() {
+    SSL_CTX* ctx = ssl.native_handle();
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+    // Honours SSL_CERT_FILE / SSL_CERT_DIR; a machine without a CA store just trusts nothing
+    // from it, which the verification error then explains.
+    if (options.use_system_ca) SSL_CTX_set_default_verify_paths(ctx);
+    if (!options.ca_file.empty() && SSL_CTX_load_verify_locations(ctx, options.ca_file.c_str(), nullptr) != 1) {
+      ERR_clear_error();
+      throw error(errc::validation_failed, "cannot load the CA bundle file '" + options.ca_file +
+                                               "': it must exist, be readable and hold PEM certificates");
+    }
+    if (!options.ca_pem.empty()) {
+      crypto::detail::bio_ptr bio(BIO_new_mem_buf(options.ca_pem.data(), static_cast<int>(options.ca_pem.size())));
+      X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+      int added = 0;
+      while (crypto::detail::x509_ptr cert{PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)}) {
+        if (X509_STORE_add_cert(store, cert.get()) == 1) ++added;
+      }
+      ERR_clear_error();  // the loop ends on a "no start line" error by design
+      if (added == 0) throw error(errc::validation_failed, "ca_pem holds no PEM certificate; pass the CA's PEM text");
+    }
+  }
+
+  std::unique_ptr<Connection> checkout(const std::string& origin) {
+    for (;;) {
+      std::unique_ptr<Connection> c;
+      {
+        std::lock_guard lock(pool_mutex);
+        auto it = idle.find(origin);
+        if (it == idle.end() || it->second.empty()) return nullptr;
+        // Most recently used first: the least likely to have been closed by the server.
+        c = std::move(it->second.back());
+        it->second.pop_back();
+      }
+      if (Clock::now() - c->idle_since < options.max_idle_time && c->looks_alive()) return c;
+      // else: dropped here, outside the lock (closing a socket is a system call)
+    }
+  }
+
+  void give_back(std::unique_ptr<Connection> c) {
+    if (options.max_idle_per_host == 0) return;
+    c->idle_since = Clock::now();
+    std::lock_guard lock(pool_mutex);
+    auto& list = idle[c->origin];
+    if (list.size() < options.max_idle_per_host) list.push_back(std::move(c));
+  }
+
+  template <class Stream>
+  asio::awaitable<void> talk(Connection& c, Stream& stream, Exchange& x) {
+    const std::string where = x.url->authority();
+    auto& lowest = c.lowest();
+    auto& budget = *x.budget;
+    const auto io = x.options->io_timeout;
+
+    {
+      lowest.expires_after(budget.step(io));
+      auto [ec, n] = co_await bhttp::async_write(stream, *x.request, use_tuple);
+      if (ec == beast::error::timeout) throw_timeout(budget, "sending the request to " + where, io, "io_timeout");
+      if (ec) {
+        fail(errc::network_error,
+             "the connection to " + where + " failed while sending the request: " + ec.message() + "; try again",
+             "connection_closed");
+      }
+    }
+
+    bhttp::response_parser<bhttp::buffer_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(x.options->max_header_size, UINT32_MAX)));
+    parser.body_limit(x.options->max_body_size);
+    if (x.request->method() == bhttp::verb::head) parser.skip(true);
+
+    auto check = [&](const boost::system::error_code& ec, const char* doing) {
+      if (!ec) return;
+      const std::string what = std::string(doing) + " from " + where;
+      if (ec == beast::error::timeout) throw_timeout(budget, what, io, "io_timeout");
+      if (ec == bhttp::error::header_limit) {
+        fail(errc::too_large, "the response header from " + where + " exceeds max_header_size (" +
+                                  std::to_string(x.options->max_header_size) + " bytes)", "too_large");
+      }
+      if (ec == bhttp::error::body_limit) {
+        fail(errc::too_large, "the response body from " + where + " exceeds max_body_size (" +
+                                  std::to_string(x.options->max_body_size) +
+                                  " bytes); raise the cap or ask for smaller pages", "too_large");
+      }
+      if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message || ec == asio::error::eof ||
+          ec == asio::error::connection_reset || ec == asio::ssl::error::stream_truncated ||
+          ec == asio::error::broken_pipe) {
+        fail(errc::network_error,
+             "the connection to " + where + " closed before the response was complete (" + ec.message() +
+                 "); the server dropped it, try again",
+             "connection_closed");
+      }
+      if (ec.category() == bhttp::make_error_code(bhttp::error::bad_version).category()) {
+        fail(errc::network_error,
+             "protocol error: the answer from " + where + " is not valid HTTP/1.1 (" + ec.message() + ")",
+             "protocol_error");
+      }
+      fail(errc::network_error, "reading the response from " + where + " failed: " + ec.message(), "connection_closed");
+    };
+
+    {
+      lowest.expires_after(budget.step(io));
+      auto [ec, n] = co_await bhttp::async_read_header(stream, c.buffer, parser, use_tuple);
+      check(ec, "reading the response header");
+    }
+    auto& head = parser.get();
+    x.response.status = static_cast<int>(head.result_int());
+    for (const auto& f : head) x.response.headers.add(f.name_string(), f.value());
+    const BodySink* sink = x.choose_sink(x.response);
+    if (!sink) {
+      if (auto len = parser.content_length()) x.response.body.reserve(static_cast<std::size_t>(*len));
+    }
+
+    bool stopped = false;
+    while (!parser.is_done()) {
+      head.body().data = c.chunk.get();
+      head.body().size = chunk_size;
+      lowest.expires_after(budget.step(io));
+      auto [ec, n] = co_await bhttp::async_read_some(stream, c.buffer, parser, use_tuple);
+      if (ec == bhttp::error::need_buffer) ec = {};
+      check(ec, "reading the response body");
+      const std::size_t got = chunk_size - head.body().size;
+      if (got == 0) continue;
+      if (sink) {
+        if (!(*sink)(std::string_view(c.chunk.get(), got))) {
+          stopped = true;
+          break;
+        }
+      } else {
+        x.response.body.append(c.chunk.get(), got);
+      }
+    }
+    x.reusable = !stopped && parser.is_done() && parser.keep_alive();
+  }
+
+  asio::awaitable<void> open(Connection& c, const Url& url, Budget& budget) {
+    const std::string where = url.authority();
+    tcp::resolver resolver(c.ioc);
+    // getaddrinfo cannot be interrupted; the system resolver's own timeouts bound this step.
+    auto flags = url.host_is_ip() ? tcp::resolver::numeric_host | tcp::resolver::numeric_service
+                                  : tcp::resolver::numeric_service;
+    auto [rec, results] = co_await resolver.async_resolve(url.host(), std::to_string(url.port()), flags, use_tuple);
+    if (rec) {
+      fail(errc::network_error,
+           "cannot resolve the host name '" + url.host() + "': " + rec.message() +
+               "; check the URL, the network and DNS (proxies are not supported)",
+           "name_resolution");
+    }
+    c.plain = std::make_unique<beast::tcp_stream>(c.ioc);
+    auto& lowest = *c.plain;
+    const auto connect_limit = options.connect_timeout;
+    lowest.expires_after(budget.step(connect_limit));
+    auto [cec, ep] = co_await lowest.async_connect(results, use_tuple);
+    if (cec == beast::error::timeout) throw_timeout(budget, "connecting to " + where, connect_limit, "connect_timeout");
+    if (cec == asio::error::connection_refused) {
+      fail(errc::network_error,
+           "connection refused by " + where + ": nothing accepts connections there; check the host and port, "
+           "and that the server is running",
+           "connection_refused");
+    }
+    if (cec) {
+      fail(errc::network_error, "cannot connect to " + where + ": " + cec.message() + "; check the network",
+           "connection_failed");
+    }
+    beast::error_code ignored;
+    lowest.socket().set_option(tcp::no_delay(true), ignored);
+    opened.fetch_add(1, std::memory_order_relaxed);
+
+    if (!url.is_https()) co_return;
+
+    c.tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(*c.plain), ssl);
+    c.plain.reset();
+    SSL* s = c.tls->native_handle();
+    if (url.host_is_ip()) {
+      // RFC 6066 forbids IP literals in SNI; the certificate must name the address instead.
+      if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(s), url.host().c_str()) != 1) {
+        fail(errc::internal_error, "cannot set the IP address to verify for " + where, "handshake_failed");
+      }
+    } else {
+      if (SSL_set_tlsext_host_name(s, url.host().c_str()) != 1 || SSL_set1_host(s, url.host().c_str()) != 1) {
+        fail(errc::internal_error, "cannot set the host name to verify for " + where, "handshake_failed");
+      }
+      SSL_set_hostflags(s, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    }
+    c.tls->next_layer().expires_after(budget.step(connect_limit));
+    auto [hec] = co_await c.tls->async_handshake(asio::ssl::stream_base::client, use_tuple);
+    if (hec == beast::error::timeout) {
+      throw_timeout(budget, "in the TLS handshake with " + where, connect_limit, "connect_timeout");
+    }
+    if (hec) throw_tls(s, hec, where);
+  }
+
+  asio::awaitable<void> run(Connection& c, bool fresh, Exchange& x) {
+    if (fresh) co_await open(c, *x.url, *x.budget);
+    if (c.tls) {
+      co_await talk(c, *c.tls, x);
+    } else {
+      co_await talk(c, *c.plain, x);
+    }
+  }
+
+  // One request/response on one origin, on a pooled or new connection.
+  Response perform(const Url& url, bhttp::request<bhttp::string_body>& req, Budget& budget,
+                   const std::function<const BodySink*(const Response&)>& choose_sink) {
+    const std::string origin = url.origin();
+    std::unique_ptr<Connection> c = checkout(origin);
+    const bool fresh = !c;
+    if (fresh) {
+      c = std::make_unique<Connection>(origin);
+    } else {
+      reused.fetch_add(1, std::memory_order_relaxed);
+    }
+    requests.fetch_add(1, std::memory_order_relaxed);
+
+    Exchange x{&url, &req, &options, &budget, choose_sink, {}, false};
+    std::exception_ptr failure;
+    c->ioc.restart();
+    asio::co_spawn(c->ioc, run(*c, fresh, x), [&](std::exception_ptr e) { failure = e; });
+    c->ioc.run();
+    if (failure) std::rethrow_exception(failure);  // the connection is dropped with `c`
+    if (x.reusable) give_back(std::move(c));
+    return std::move(x.response);
+  }
+
+  Response send(const Request& request, const BodySink* sink) {
+    Url url = Url::parse(request.target);
+    Budget budget{Clock::now() + options.request_timeout, options.request_timeout};
+
+    std::string method = request.method.empty() ? "GET" : request.method;
+    Headers headers = request.headers;
+    std::string body = request.body;
+    for (int hop = 0;; ++hop) {
+      if (!url.is_https() && !options.allow_insecure_http && !is_loopback_host(url.host())) {
+        throw error(errc::validation_failed,
+                    "refusing plain http:// to " + url.authority() +
+                        ": credentials would cross the network unencrypted; use https:// (http:// is allowed only "
+                        "for loopback hosts)");
+      }
+      bhttp::request<bhttp::string_body> req;
+      const auto verb = bhttp::string_to_verb(method);
+      if (verb == bhttp::verb::unknown) {
+        if (method.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-") != std::string::npos) {
+          throw error(errc::validation_failed, "the HTTP method '" + method + "' is not a valid token");
+        }
+        req.method_string(method);
+      } else {
+        req.method(verb);
+      }
+      req.target(url.target());
+      req.version(11);
+      for (const auto& [name, value] : headers) {
+        if (name.empty() || !header_value_ok(name) || name.find_first_of(": ") != std::string::npos ||
+            !header_value_ok(value)) {
+          // Do not echo the value: it may be a token.
+          throw error(errc::validation_failed, "header '" + (header_value_ok(name) ? name : std::string("?")) +
+                                                   "' has an invalid name or a value with a line break");
+        }
+        req.insert(name, value);
+      }
+      if (!headers.contains("Host")) req.set(bhttp::field::host, url.authority());
+      if (!headers.contains("User-Agent") && !options.user_agent.empty()) req.set(bhttp::field::user_agent, options.user_agent);
+      req.body() = body;
+      req.prepare_payload();
+
+      const bool may_follow = options.follow_redirects && hop < options.max_redirects;
+      auto choose = [&](const Response& head) -> const BodySink* {
+        if (may_follow && is_redirect(head.status) && head.headers.contains("Location")) return nullptr;
+        return sink;
+      };
+      Response res = perform(url, req, budget, choose);
+      if (!options.follow_redirects || !is_redirect(res.status) || !res.headers.contains("Location")) return res;
+      if (!may_follow) {
+        fail(errc::network_error,
+             "too many redirects (more than " + std::to_string(options.max_redirects) + ") starting from " +
+                 Url::parse(request.target).redacted(),
+             "too_many_redirects");
+      }
+      Url next = url.resolve(*res.headers.get("Location"));
+      if (url.is_https() && !next.is_https()) return res;  // never downgrade; the caller sees the 3xx
+      if (res.status == 303 || ((res.status == 301 || res.status == 302) && method == "POST")) {
+        method = "GET";
+        body.clear();
+        headers.erase("Content-Type");
+        headers.erase("Content-Length");
+      }
+      if (next.origin() != url.origin()) {
+        // Credentials were meant for the first origin only.
+        headers.erase("Authorization");
+        headers.erase("Cookie");
+        headers.erase("Harvest-Account-Id");
+        headers.erase("Host");
+      }
+      url = std::move(next);
+    }
+  }
+};
+
+Client::Client(ClientOptions options) : impl_(std::make_unique<impl>()) {
+  impl_->options = std::move(options);
+  impl_->configure_tls();
+}
+
+Client::~Client() = default;
+
+Response Client::send(const Request& request) { return impl_->send(request, nullptr); }
+
+Response Client::send_streaming(const Request& request, const BodySink& sink) { return impl_->send(request, &sink); }
+
+Response Client::get(std::string_view url, const Headers& headers) {
+  Request r;
+  r.method = "GET";
+  r.target = std::string(url);
+  r.headers = headers;
+  return send(r);
+}
+
+Response Client::post_form(std::string_view url, const Params& form, const Headers& headers) {
+  Request r;
+  r.method = "POST";
+  r.target = std::string(url);
+  r.headers = headers;
+  r.headers.set("Content-Type", "application/x-www-form-urlencoded");
+  r.body = form_encode(form);
+  return send(r);
+}
+
+ClientStats Client::stats() const noexcept {
+  return {impl_->requests.load(), impl_->opened.load(), impl_->reused.load()};
+}
+
+const ClientOptions& Client::options() const noexcept { return impl_->options; }
+
+void Client::close_idle_connections() noexcept {
+  decltype(impl_->idle) drop;
+  {
+    std::lock_guard lock(impl_->pool_mutex);
+    drop.swap(impl_->idle);
+  }
+}
+
+}  // namespace harvest_connect::http

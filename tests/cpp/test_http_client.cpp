@@ -1,0 +1,431 @@
+// The client against our own server on loopback, plain and TLS, with certificates generated
+// for each suite: verification failures, caps, keep-alive reuse, concurrency, timeouts.
+
+#include <gtest/gtest.h>
+
+#include <openssl/ssl.h>
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+#include "harvest_connect/error.hpp"
+#include "harvest_connect/http/client.hpp"
+#include "harvest_connect/http/server.hpp"
+#include "harvest_connect/testing/certificates.hpp"
+
+using namespace harvest_connect;
+using namespace harvest_connect::http;
+namespace hct = harvest_connect::testing;
+
+namespace {
+
+ServerResponse echo(const ServerRequest& req) {
+  ServerResponse res;
+  res.headers.set("Content-Type", "text/plain");
+  res.body = req.method + " " + req.target + " " + req.body;
+  return res;
+}
+
+// Runs `f`, expecting a harvest_connect::error of `kind`; returns it for further checks.
+template <class F>
+error expect_error(errc kind, F&& f) {
+  try {
+    f();
+  } catch (const error& e) {
+    EXPECT_EQ(e.kind(), kind) << errc_name(e.kind()) << ": " << e.what();
+    return e;
+  }
+  ADD_FAILURE() << "no error thrown, expected " << errc_name(kind);
+  return error(errc::internal_error, "none");
+}
+
+class HttpClientTls : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    ca_ = new hct::CertificateAuthority(hct::make_certificate_authority("harvest-connect test CA"));
+  }
+  static void TearDownTestSuite() {
+    delete ca_;
+    ca_ = nullptr;
+  }
+
+  static std::unique_ptr<Server> tls_server(const hct::CertificateOptions& cert = {}, int max_version = 0,
+                                            std::string host = "127.0.0.1") {
+    auto leaf = hct::issue_certificate(*ca_, cert);
+    ServerOptions options;
+    options.host = std::move(host);
+    options.threads = 4;
+    options.tls = ServerTls{leaf.chain_pem, leaf.private_key_pem, max_version, 0};
+    return std::make_unique<Server>(options, echo);
+  }
+  static ClientOptions trusting() {
+    ClientOptions o;
+    o.ca_pem = ca_->certificate_pem;
+    return o;
+  }
+
+  static hct::CertificateAuthority* ca_;
+};
+hct::CertificateAuthority* HttpClientTls::ca_ = nullptr;
+
+}  // namespace
+
+TEST_F(HttpClientTls, CustomCaPemSucceedsByIpAndByName) {
+  auto server = tls_server();
+  Client client(trusting());
+  auto res = client.get(server->base_url() + "/hello?x=1");
+  EXPECT_EQ(res.status, 200);
+  EXPECT_EQ(res.body, "GET /hello?x=1 ");
+  EXPECT_EQ(res.headers.get("content-type"), "text/plain");
+  EXPECT_EQ(client.get("https://localhost:" + std::to_string(server->port()) + "/n").body, "GET /n ");
+}
+
+TEST_F(HttpClientTls, CaBundleFileSucceeds) {
+  auto server = tls_server();
+  const std::string path = ::testing::TempDir() + "harvest_connect_ca_" + std::to_string(server->port()) + ".pem";
+  std::ofstream(path) << ca_->certificate_pem;
+  ClientOptions o;
+  o.ca_file = path;
+  Client client(o);
+  EXPECT_EQ(client.get(server->base_url() + "/f").status, 200);
+  std::remove(path.c_str());
+
+  ClientOptions missing;
+  missing.ca_file = path + ".missing";
+  expect_error(errc::validation_failed, [&] { Client c(missing); });
+}
+
+TEST_F(HttpClientTls, UnknownCaIsATlsError) {
+  auto server = tls_server();
+  Client client;  // system CAs only: our test CA is unknown to them
+  auto e = expect_error(errc::tls_error, [&] { (void)client.get(server->base_url() + "/"); });
+  EXPECT_EQ(e.server_error(), "unknown_ca") << e.what();
+  EXPECT_NE(std::string(e.what()).find("SSL_CERT_FILE"), std::string::npos) << e.what();
+}
+
+TEST_F(HttpClientTls, WrongHostNameIsATlsErrorNamingTheMismatch) {
+  hct::CertificateOptions other;
+  other.dns_names = {"other.example"};
+  other.ip_addresses = {};
+  auto server = tls_server(other);
+  Client client(trusting());
+  for (const std::string host : {"127.0.0.1", "localhost"}) {
+    auto e = expect_error(errc::tls_error,
+                          [&] { (void)client.get("https://" + host + ":" + std::to_string(server->port()) + "/"); });
+    EXPECT_EQ(e.server_error(), "host_mismatch") << e.what();
+    EXPECT_NE(std::string(e.what()).find("host name mismatch"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(HttpClientTls, ExpiredCertificateIsATlsErrorMentioningExpiry) {
+  hct::CertificateOptions expired;
+  expired.not_before = std::chrono::hours(-48);
+  expired.not_after = std::chrono::hours(-24);
+  auto server = tls_server(expired);
+  Client client(trusting());
+  auto e = expect_error(errc::tls_error, [&] { (void)client.get(server->base_url() + "/"); });
+  EXPECT_EQ(e.server_error(), "certificate_expired") << e.what();
+  EXPECT_NE(std::string(e.what()).find("expired"), std::string::npos) << e.what();
+}
+
+TEST_F(HttpClientTls, ServerOfferingOnlyTls11IsRefused) {
+  auto server = tls_server({}, TLS1_1_VERSION);
+  Client client(trusting());
+  auto e = expect_error(errc::tls_error, [&] { (void)client.get(server->base_url() + "/"); });
+  EXPECT_EQ(e.server_error(), "protocol_version") << e.what();
+}
+
+TEST_F(HttpClientTls, PlainHttpServerIsATlsHandshakeError) {
+  Server plain({}, echo);
+  Client client(trusting());
+  auto e = expect_error(errc::tls_error,
+                        [&] { (void)client.get("https://127.0.0.1:" + std::to_string(plain.port()) + "/"); });
+  EXPECT_EQ(e.server_error(), "handshake_failed") << e.what();
+}
+
+TEST_F(HttpClientTls, KeepAliveReusesOneConnection) {
+  auto server = tls_server();
+  Client client(trusting());
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_EQ(client.get(server->base_url() + "/r" + std::to_string(i)).body, "GET /r" + std::to_string(i) + " ");
+  }
+  EXPECT_EQ(server->accepted_connections(), 1u);
+  auto stats = client.stats();
+  EXPECT_EQ(stats.requests, 50u);
+  EXPECT_EQ(stats.connections_opened, 1u);
+  EXPECT_EQ(stats.connections_reused, 49u);
+}
+
+TEST_F(HttpClientTls, EightThreadsShareOneClient) {
+  auto server = tls_server();
+  Client client(trusting());
+  std::atomic<int> wrong{0}, failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        const std::string path = "/t" + std::to_string(t) + "/" + std::to_string(i);
+        try {
+          auto res = client.send({"POST", server->base_url() + path, {}, "b" + std::to_string(i)});
+          if (res.status != 200 || res.body != "POST " + path + " b" + std::to_string(i)) ++wrong;
+        } catch (const std::exception&) {
+          ++failed;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(client.stats().requests, 1600u);
+  // Each thread holds at most one connection at a time and the pool keeps up to 8 idle ones.
+  EXPECT_LE(server->accepted_connections(), 8u);
+}
+
+TEST_F(HttpClientTls, IPv6Loopback) {
+  std::unique_ptr<Server> server;
+  try {
+    server = tls_server({}, 0, "::1");
+  } catch (const error&) {
+    GTEST_SKIP() << "::1 is not available on this machine";
+  }
+  Client client(trusting());
+  auto res = client.get(server->base_url() + "/six");
+  EXPECT_EQ(res.body, "GET /six ");
+}
+
+TEST(HttpClient, BodyOverTheCapIsTooLarge) {
+  Server server({}, [](const ServerRequest&) {
+    ServerResponse r;
+    r.body = std::string(10'001, 'x');
+    return r;
+  });
+  ClientOptions o;
+  o.max_body_size = 10'000;
+  Client client(o);
+  expect_error(errc::too_large, [&] { (void)client.get(server.base_url() + "/"); });
+  o.max_body_size = 10'001;
+  Client enough(o);
+  EXPECT_EQ(enough.get(server.base_url() + "/").body.size(), 10'001u);
+}
+
+TEST(HttpClient, ChunkedBodyOverTheCapIsTooLarge) {
+  Server server({}, [](const ServerRequest&) {
+    ServerResponse r;
+    r.headers.set("Transfer-Encoding", "chunked");
+    r.body = std::string(5000, 'x');
+    return r;
+  });
+  ClientOptions o;
+  o.max_body_size = 4000;
+  Client client(o);
+  expect_error(errc::too_large, [&] { (void)client.get(server.base_url() + "/"); });
+}
+
+TEST(HttpClient, HeaderOverTheCapIsTooLarge) {
+  Server server({}, [](const ServerRequest&) {
+    ServerResponse r;
+    r.headers.set("X-Big", std::string(4000, 'h'));
+    return r;
+  });
+  ClientOptions o;
+  o.max_header_size = 1000;
+  Client client(o);
+  expect_error(errc::too_large, [&] { (void)client.get(server.base_url() + "/"); });
+}
+
+TEST(HttpClient, ChunkedAndStreamedBodies) {
+  const std::string big(1'000'000, 'z');
+  Server server({}, [&](const ServerRequest& req) {
+    ServerResponse r;
+    if (req.target == "/chunked") r.headers.set("Transfer-Encoding", "chunked");
+    r.body = big;
+    return r;
+  });
+  Client client;
+  auto res = client.get(server.base_url() + "/chunked");
+  EXPECT_EQ(res.headers.get("Transfer-Encoding"), "chunked");
+  EXPECT_EQ(res.body, big);
+
+  std::size_t total = 0, pieces = 0;
+  auto head = client.send_streaming({"GET", server.base_url() + "/length", {}, {}}, [&](std::string_view chunk) {
+    total += chunk.size();
+    ++pieces;
+    return chunk.find_first_not_of('z') == std::string_view::npos;
+  });
+  EXPECT_EQ(head.status, 200);
+  EXPECT_TRUE(head.body.empty());
+  EXPECT_EQ(total, big.size());
+  EXPECT_GT(pieces, 1u);
+  EXPECT_EQ(server.accepted_connections(), 1u);
+}
+
+TEST(HttpClient, ConnectionRefusedIsANetworkError) {
+  std::uint16_t port = 0;
+  {
+    Server s({}, echo);
+    port = s.port();
+  }
+  Client client;
+  auto e = expect_error(errc::network_error, [&] { (void)client.get("http://127.0.0.1:" + std::to_string(port) + "/"); });
+  EXPECT_EQ(e.server_error(), "connection_refused") << e.what();
+  EXPECT_NE(std::string(e.what()).find("127.0.0.1:" + std::to_string(port)), std::string::npos) << e.what();
+}
+
+TEST(HttpClient, SlowServerHitsTheReadTimeout) {
+  Server server({}, [](const ServerRequest&) {
+    ServerResponse r;
+    r.delay = std::chrono::seconds(30);
+    return r;
+  });
+  ClientOptions o;
+  o.io_timeout = std::chrono::milliseconds(200);
+  Client client(o);
+  auto e = expect_error(errc::timeout, [&] { (void)client.get(server.base_url() + "/"); });
+  EXPECT_EQ(e.server_error(), "io_timeout") << e.what();
+}
+
+TEST(HttpClient, SlowServerHitsTheRequestDeadline) {
+  Server server({}, [](const ServerRequest&) {
+    ServerResponse r;
+    r.delay = std::chrono::seconds(30);
+    return r;
+  });
+  ClientOptions o;
+  o.request_timeout = std::chrono::milliseconds(200);
+  Client client(o);
+  auto e = expect_error(errc::timeout, [&] { (void)client.get(server.base_url() + "/"); });
+  EXPECT_EQ(e.server_error(), "request_timeout") << e.what();
+}
+
+TEST(HttpClient, DroppedAndTruncatedAnswersAreNetworkErrors) {
+  Server server({}, [](const ServerRequest& req) {
+    ServerResponse r;
+    r.body = std::string(1000, 'x');
+    if (req.target == "/drop") r.fault = ServerResponse::Fault::close_without_answer;
+    if (req.target == "/cut") r.fault = ServerResponse::Fault::truncate_body;
+    return r;
+  });
+  Client client;
+  auto a = expect_error(errc::network_error, [&] { (void)client.get(server.base_url() + "/drop"); });
+  EXPECT_EQ(a.server_error(), "connection_closed") << a.what();
+  auto b = expect_error(errc::network_error, [&] { (void)client.get(server.base_url() + "/cut"); });
+  EXPECT_EQ(b.server_error(), "connection_closed") << b.what();
+  EXPECT_EQ(client.get(server.base_url() + "/ok").status, 200);  // the client recovers
+}
+
+TEST(HttpClient, GarbageAnswerIsAProtocolError) {
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::acceptor acceptor(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  std::thread peer([&] {
+    auto sock = acceptor.accept();
+    boost::asio::streambuf buf;
+    boost::asio::read_until(sock, buf, "\r\n\r\n");
+    boost::asio::write(sock, boost::asio::buffer(std::string("HTTP/1.1 abc nonsense\r\n\r\n")));
+  });
+  Client client;
+  auto e = expect_error(errc::network_error,
+                        [&] { (void)client.get("http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port())); });
+  EXPECT_EQ(e.server_error(), "protocol_error") << e.what();
+  peer.join();
+}
+
+TEST(HttpClient, RedirectsAreReturnedUnlessFollowing) {
+  Server server({}, [](const ServerRequest& req) {
+    ServerResponse r;
+    if (req.target == "/old") {
+      r.status = 302;
+      r.headers.set("Location", "/new");
+    } else {
+      r.body = req.method + " " + req.target + " auth=" + std::string(req.headers.get("Authorization").value_or(""));
+    }
+    return r;
+  });
+  Client plain;
+  auto res = plain.get(server.base_url() + "/old");
+  EXPECT_EQ(res.status, 302);
+  EXPECT_EQ(res.headers.get("Location"), "/new");
+
+  ClientOptions o;
+  o.follow_redirects = true;
+  Client following(o);
+  Headers h;
+  h.set("Authorization", "Bearer t");
+  auto followed = following.get(server.base_url() + "/old", h);
+  EXPECT_EQ(followed.status, 200);
+  EXPECT_EQ(followed.body, "GET /new auth=Bearer t");  // same origin: kept
+}
+
+TEST(HttpClient, PostFormSendsEncodedBody) {
+  Server server({}, [](const ServerRequest& req) {
+    ServerResponse r;
+    r.body = std::string(req.headers.get("Content-Type").value_or("")) + "|" + req.body;
+    return r;
+  });
+  Client client;
+  auto res = client.post_form(server.base_url() + "/token", {{"grant_type", "refresh_token"}, {"x", "a b&c"}});
+  EXPECT_EQ(res.body, "application/x-www-form-urlencoded|grant_type=refresh_token&x=a+b%26c");
+}
+
+TEST(HttpClient, RefusesPlainHttpToNonLoopbackAndBadInput) {
+  Client client;
+  auto e = expect_error(errc::validation_failed, [&] { (void)client.get("http://example.com/x?code=SECRET"); });
+  EXPECT_EQ(std::string(e.what()).find("SECRET"), std::string::npos);
+  expect_error(errc::validation_failed, [&] { (void)client.get("not a url"); });
+  Headers h;
+  h.set("X-Evil", "a\r\nInjected: yes");
+  expect_error(errc::validation_failed, [&] { (void)client.get("http://127.0.0.1:1/", h); });
+}
+
+TEST_F(HttpClientTls, SslCertFileEnvironmentIsHonoured) {
+  auto server = tls_server();
+  const std::string path = ::testing::TempDir() + "harvest_connect_env_ca_" + std::to_string(server->port()) + ".pem";
+  std::ofstream(path) << ca_->certificate_pem;
+  // ctest runs each test in its own process, so changing the environment here is contained;
+  // restore it anyway for runs of the whole binary.
+  const char* old = std::getenv("SSL_CERT_FILE");
+  const std::string saved = old ? old : "";
+  ::setenv("SSL_CERT_FILE", path.c_str(), 1);
+  Client client;  // system CAs only, which now means the file above
+  EXPECT_EQ(client.get(server->base_url() + "/env").status, 200);
+  if (old) {
+    ::setenv("SSL_CERT_FILE", saved.c_str(), 1);
+  } else {
+    ::unsetenv("SSL_CERT_FILE");
+  }
+  std::remove(path.c_str());
+}
+
+TEST(HttpClient, StaleIdleConnectionIsNotReused) {
+  // The server closes after each answer; the client must notice and open a new connection
+  // instead of failing on the dead one.
+  Server server({}, [](const ServerRequest&) {
+    ServerResponse r;
+    r.close = true;
+    return r;
+  });
+  Client client;
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(client.get(server.base_url() + "/").status, 200);
+  EXPECT_EQ(server.accepted_connections(), 3u);
+  EXPECT_EQ(client.stats().connections_reused, 0u);
+}
+
+TEST(HttpClient, ConnectionClosedByServerWhileIdleIsReplaced) {
+  ServerOptions options;
+  options.idle_timeout = std::chrono::milliseconds(50);
+  Server server(options, echo);
+  Client client;
+  EXPECT_EQ(client.get(server.base_url() + "/1").status, 200);
+  // Give the server time to drop the idle connection. Whether or not it has by then, the next
+  // request must succeed: a closed pooled connection is detected and replaced.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(client.get(server.base_url() + "/2").status, 200);
+}
