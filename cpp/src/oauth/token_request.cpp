@@ -97,4 +97,14 @@ TokenRequest refresh_request(const ClientConfig& client, const crypto::Secret& r
   return request;
 }
 
+TokenRequest revocation_request(const ClientConfig& client, const crypto::Secret& token,
+                                std::string_view token_type_hint) {
+  FormBuilder form;
+  form.add("token", token.reveal_string());
+  form.add("token_type_hint", token_type_hint);
+  TokenRequest request = start(client, form);
+  request.body = form.finish();
+  return request;
+}
+
 }  // namespace harvest_connect::oauth

@@ -38,6 +38,11 @@ struct TokenRequest {
 // grant_type=refresh_token.
 [[nodiscard]] TokenRequest refresh_request(const ClientConfig& client, const crypto::Secret& refresh_token);
 
+// RFC 7009 revocation: token=...&token_type_hint=..., with the client's credentials; the
+// ClientConfig's token_url is the revocation URL here.
+[[nodiscard]] TokenRequest revocation_request(const ClientConfig& client, const crypto::Secret& token,
+                                              std::string_view token_type_hint);
+
 // application/x-www-form-urlencoded encoding of one value (unreserved characters kept,
 // everything else percent-encoded), into a Secret.
 [[nodiscard]] crypto::Secret form_encode(std::string_view value);
