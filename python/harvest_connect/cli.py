@@ -412,6 +412,27 @@ def _connection_fields(p: argparse.ArgumentParser) -> None:
     _refuse_secret_options(p, "--account-id", "--access-token", "--token")
 
 
+# --- commands: authorize / disconnect --------------------------------------------------
+
+def _cmd_authorize(args: argparse.Namespace) -> int:
+    from . import authorization  # noqa: F401 - attaches Connection.authorize
+
+    with _open_store(args) as store:
+        conn = store.connection(args.name)
+        conn.authorize(open_browser=not args.no_browser, port=args.port, timeout=args.timeout)
+        print(f"connection {conn.name!r} is authorized")
+    return EXIT_OK
+
+
+def _cmd_disconnect(args: argparse.Namespace) -> int:
+    with _open_store(args) as store:
+        conn = store.connection(args.name)
+        revoked = conn.disconnect()
+        print(f"connection {conn.name!r} is disconnected: its tokens were forgotten"
+              + (" and revoked" if revoked else ""))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="harvest-connect", description="Secure, named connections to the Harvest API.")
     parser.add_argument("--store", metavar="PATH", help="the store file (default: HARVEST_CONNECT_HOME/store.db "
@@ -482,6 +503,20 @@ def build_parser() -> argparse.ArgumentParser:
     rot.add_argument("--data-key", action="store_true", help="also re-seal every field under a new data key")
     _add_secret_source(rot, "new_passphrase", "new passphrase")
     rot.set_defaults(func=_cmd_key_rotate)
+
+    p = sub.add_parser("authorize", help="save and authorize: sign in at Harvest in the browser")
+    p.add_argument("name", help="the connection's name")
+    p.add_argument("--no-browser", action="store_true",
+                   help="print the address to open instead of opening a browser (e.g. over SSH); you can then "
+                        "paste the address the browser ends up on")
+    p.add_argument("--port", type=int, metavar="P",
+                   help="the loopback port to listen on (default: the redirect URI's, else a free one)")
+    p.add_argument("--timeout", type=float, default=300, metavar="SECONDS",
+                   help="how long to wait for the browser (default 300)")
+    p.set_defaults(func=_cmd_authorize)
+    p = sub.add_parser("disconnect", help="forget a connection's tokens (revoking them where supported)")
+    p.add_argument("name", help="the connection's name")
+    p.set_defaults(func=_cmd_disconnect)
 
     doc = sub.add_parser("doctor", help="check the store: every sealed field opens, files are private")
     doc.set_defaults(func=_cmd_doctor)

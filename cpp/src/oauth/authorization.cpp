@@ -134,6 +134,13 @@ model::Connection complete(store::Store& store, const Context& ctx, const Author
   return store.connection(ctx.credentials.connection.name);
 }
 
+std::string_view trim(std::string_view text) {
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  while (!text.empty() && space(text.front())) text.remove_prefix(1);
+  while (!text.empty() && space(text.back())) text.remove_suffix(1);
+  return text;
+}
+
 std::string seconds_text(std::chrono::milliseconds ms) {
   auto s = std::chrono::duration_cast<std::chrono::seconds>(ms).count();
   return std::to_string(s) + " second" + (s == 1 ? "" : "s");
@@ -204,6 +211,22 @@ bool LoopbackAuthorization::poll(std::chrono::milliseconds slice) {
   return true;
 }
 
+void LoopbackAuthorization::complete_pasted(std::string_view redirected_url) {
+  auto& s = *impl_;
+  if (s.done) fail("this authorization has already ended; start a new one");
+  s.done = true;
+  try {
+    CallbackParams callback = parse_callback(trim(redirected_url));
+    AuthorizationGrant grant = check_callback(callback, s.receiver->redirect_uri(), s.request.state);
+    (void)complete(s.store, s.ctx, grant, s.receiver->redirect_uri(), s.request.code_verifier, s.client_options);
+  } catch (...) {
+    s.receiver->finish(false, "The authorization was completed elsewhere and failed.");
+    throw;
+  }
+  s.succeeded = true;
+  s.receiver->finish(true, "The authorization was completed with the pasted address.");
+}
+
 void LoopbackAuthorization::cancel() noexcept {
   if (impl_->done) return;
   impl_->done = true;
@@ -237,13 +260,7 @@ crypto::Secret authorization_url(store::Store& store, std::string_view connectio
 model::Connection complete_authorization(store::Store& store, std::string_view connection_name,
                                          std::string_view redirected_url, const http::ClientOptions& client_options) {
   Context ctx = load(store, connection_name);
-  std::string_view trimmed = redirected_url;
-  while (!trimmed.empty() && (trimmed.front() == ' ' || trimmed.front() == '\t' || trimmed.front() == '\n'))
-    trimmed.remove_prefix(1);
-  while (!trimmed.empty() && (trimmed.back() == ' ' || trimmed.back() == '\t' || trimmed.back() == '\n' ||
-                              trimmed.back() == '\r'))
-    trimmed.remove_suffix(1);
-  CallbackParams callback = parse_callback(trimmed);
+  CallbackParams callback = parse_callback(trim(redirected_url));
   if (!callback.state || callback.state->empty()) {
     if (callback.error)
       fail("the provider reported an error (" + *callback.error +

@@ -82,6 +82,9 @@ class LoopbackAuthorization {
   // (the browser has been told). Throws on failure (the browser is told too), and
   // errc::timeout once the flow's timeout has passed.
   bool poll(std::chrono::milliseconds slice);
+  // Completes the flow with the address the browser was redirected to, pasted by the user
+  // (for a browser that cannot reach this computer's loopback), with the same checks.
+  void complete_pasted(std::string_view redirected_url);
   // Stops waiting; the browser, if it comes, is told that the program stopped. Idempotent.
   void cancel() noexcept;
 
