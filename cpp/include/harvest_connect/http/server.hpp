@@ -53,6 +53,8 @@ struct ServerResponse : Response {
   bool close = false;                  // close the connection after this answer
 };
 
+// Called on one of the server's threads, possibly concurrently for different connections;
+// an exception it throws becomes a plain 500 answer and closes that connection.
 using Handler = std::function<ServerResponse(const ServerRequest&)>;
 
 class Server {
@@ -69,7 +71,9 @@ class Server {
   [[nodiscard]] std::string base_url() const;
   // TCP connections accepted so far (tests use it to prove keep-alive reuse).
   [[nodiscard]] std::size_t accepted_connections() const noexcept;
-  // Stops accepting, closes open connections and joins the threads. Idempotent.
+  // Stops accepting, closes open connections (pending delays are abandoned) and joins the
+  // threads. Idempotent. Call it from outside the server: a handler calling it would wait for
+  // its own thread.
   void stop() noexcept;
 
  private:
