@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 
+#include "harvest_connect/error.hpp"
 #include "harvest_connect/oauth/authorization.hpp"
 #include "py_connection.hpp"
 #include "register.hpp"
