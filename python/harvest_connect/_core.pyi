@@ -1,9 +1,13 @@
 """Type stubs of the private native module (checked against it by tests/python/test_stubs.py)."""
 
+<<<<<<< HEAD
+from typing import Dict, List, Optional, Union
+=======
 import datetime
 import os
 import pathlib
 from typing import Any, Dict, List, Optional, Union
+>>>>>>> main
 
 __version__: str
 
@@ -19,6 +23,81 @@ class Key:
     def __eq__(self, other: object) -> bool: ...
     def __hash__(self) -> int: ...
     def __getstate__(self) -> object: ...
+
+class Emulator:
+    """The Harvest emulator serving on 127.0.0.1 in background threads (private: use harvest_connect.testing.HarvestEmulator)."""
+    def __init__(
+        self,
+        entries: int = 1000,
+        tls: bool = True,
+        port: int = 0,
+        seed: int = 42,
+        users: int = 10,
+        clients: int = 20,
+        projects: int = 50,
+        tasks: int = 12,
+        rate_limits: bool = True,
+        general_limit: int = 100,
+        general_window: float = 15.0,
+        reports_limit: int = 100,
+        reports_window: float = 900.0,
+        access_token_lifetime: float = 1209600.0,
+        code_lifetime: float = 600.0,
+        rotate_refresh_tokens: bool = True,
+        cursor_pagination: bool = False,
+        threads: int = 2,
+        host: str = "127.0.0.1",
+    ) -> None: ...
+    @property
+    def id_url(self) -> str: ...
+    @property
+    def api_url(self) -> str: ...
+    @property
+    def ca_file(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def default_account_id(self) -> int: ...
+    def register_app(
+        self, name: str, redirect_url: str, multi_account: bool = False, forecast: bool = False
+    ) -> Dict[str, Union[str, bool]]: ...
+    def add_user(
+        self,
+        first_name: str,
+        last_name: str,
+        email: str,
+        password: str,
+        role: str = "administrator",
+        account_ids: List[int] = [],
+    ) -> Dict[str, object]: ...
+    def add_account(self, name: str, product: str = "harvest", user_ids: List[int] = []) -> Dict[str, object]: ...
+    def default_user(self) -> Dict[str, object]: ...
+    def accounts(self) -> List[Dict[str, object]]: ...
+    def approve(self, authorization_url: str, email: str = "", password: str = "", account_id: int = 0) -> str: ...
+    def deny(self, authorization_url: str) -> str: ...
+    def create_personal_access_token(self, user_id: int = 0) -> str: ...
+    def expire_tokens(self) -> None: ...
+    def advance_clock(self, seconds: float) -> None: ...
+    def set_faults(
+        self,
+        path_prefix: str = "",
+        latency: float = 0.0,
+        page_latency: float = 0.0,
+        drop_next: int = 0,
+        drop_rate: float = 0.0,
+        error_next: int = 0,
+        error_rate: float = 0.0,
+        error_status: int = 500,
+        retry_after: int = 0,
+        truncate_next: int = 0,
+        truncate_rate: float = 0.0,
+    ) -> None: ...
+    def clear_faults(self) -> None: ...
+    def request_log(self) -> List[Dict[str, object]]: ...
+    def clear_request_log(self) -> None: ...
+    def counters(self) -> Dict[str, int]: ...
+    def time_entry_count(self) -> int: ...
+    def stop(self) -> None: ...
 
 def _raise_for_test(kind: str, message: str, status: int = 0) -> None: ...
 def _load_key_file(path: str) -> Key: ...
