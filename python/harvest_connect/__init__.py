@@ -35,6 +35,12 @@ from .errors import (
     ValidationError,
 )
 
+from . import authorization as _authorization
+
+# The authorization methods that need Python (browser, Ctrl-C, Jupyter) join the engine's.
+Connection.authorize = _authorization.authorize  # type: ignore[method-assign,assignment]
+Connection.authorization_url = _authorization.authorization_url  # type: ignore[method-assign,assignment]
+
 __version__: str = _core.__version__
 
 __all__ = [
