@@ -2,6 +2,7 @@
 // The authenticated Harvest client: rate limits, retries, tokens, pages, export, ping.
 #include "harvest_connect/harvest/api_path.hpp"
 #include "harvest_connect/harvest/client.hpp"
+#include "harvest_connect/harvest/connection_client.hpp"
 #include "harvest_connect/harvest/connection_test.hpp"
 #include "harvest_connect/harvest/export.hpp"
 #include "harvest_connect/harvest/http_transport.hpp"

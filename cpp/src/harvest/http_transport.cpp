@@ -1,5 +1,6 @@
 #include "harvest_connect/harvest/http_transport.hpp"
 
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <tuple>
@@ -26,10 +27,17 @@ std::shared_ptr<Transport> make_http_transport(std::shared_ptr<http::Client> cli
 }
 
 std::shared_ptr<http::Client> shared_http_client(const http::ClientOptions& options) {
-  using key_type = std::tuple<std::string, std::string, bool, long long>;
+  // The system trust store is read when a client is made, from SSL_CERT_FILE / SSL_CERT_DIR
+  // as they are then: a client made under other values is not shared.
+  auto env = [](const char* name) {
+    const char* v = std::getenv(name);
+    return std::string(v ? v : "");
+  };
+  using key_type = std::tuple<std::string, std::string, bool, long long, long long, std::string>;
   static std::mutex mutex;
   static std::map<key_type, std::weak_ptr<http::Client>> clients;
-  key_type key{options.ca_file, options.ca_pem, options.use_system_ca, options.request_timeout.count()};
+  key_type key{options.ca_file, options.ca_pem, options.use_system_ca, options.request_timeout.count(),
+               options.io_timeout.count(), env("SSL_CERT_FILE") + '\n' + env("SSL_CERT_DIR")};
   std::lock_guard lock(mutex);
   if (auto existing = clients[key].lock()) return existing;
   auto client = std::make_shared<http::Client>(options);
