@@ -15,6 +15,8 @@ namespace oauth = harvest_connect::oauth;
 namespace testing_ns = harvest_connect::testing;
 using namespace std::chrono_literals;
 using store_test::Secret;
+using store_test::MasterKey;
+namespace hc = harvest_connect;
 
 namespace {
 
@@ -80,13 +82,13 @@ TEST_F(OAuthFlow, LoopbackFlowAuthorizesWithAWorkingToken) {
   EXPECT_NE(page.get().find("Authorization complete"), std::string::npos);
 
   auto creds = st->credentials("acme");
-  hc::http::Client client;
+  hc::http::Client http_client;
   hc::http::Request request;
   request.target = emu->api_url() + "/users/me";
   request.headers.set("Authorization", "Bearer " + std::string(creds.access_token->reveal_string()));
   request.headers.set("Harvest-Account-Id", std::string(creds.account_id.reveal_string()));
   request.headers.set("User-Agent", "harvest-connect tests (tests@example.com)");
-  EXPECT_EQ(client.send(request).status, 200);
+  EXPECT_EQ(http_client.send(request).status, 200);
 }
 
 TEST_F(OAuthFlow, PasteFlowAndItsFailuresKeepTheTokens) {

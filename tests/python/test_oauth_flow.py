@@ -246,7 +246,8 @@ def test_no_browser_prints_the_url_and_accepts_a_pasted_address(setup, monkeypat
     import os
 
     read_fd, write_fd = os.pipe()
-    monkeypatch.setattr(sys, "stdin", os.fdopen(read_fd, "r"))
+    reader = os.fdopen(read_fd, "r")
+    monkeypatch.setattr(sys, "stdin", reader)
     s = setup
     seen = []
 
@@ -262,8 +263,11 @@ def test_no_browser_prints_the_url_and_accepts_a_pasted_address(setup, monkeypat
         return False
 
     monkeypatch.setattr(authorization, "open_browser_hook", no_browser)
-    s.conn.authorize(timeout=20)
-    os.close(write_fd)
+    try:
+        s.conn.authorize(timeout=20)
+    finally:
+        os.close(write_fd)
+        reader.close()
     assert s.conn.status == "authorized"
     err = capsys.readouterr().err
     assert "paste the address" in err and seen[0] in err
