@@ -262,7 +262,7 @@ def test_a_process_killed_during_a_refresh_leaves_a_usable_store(tmp_path: Path,
 
 @pytest.mark.slow
 def test_paging_50000_entries_within_a_shortened_window(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    limit, window = 100, 0.5
+    limit, window = 100, 1.0
     for e in _emulated(tmp_path, monkeypatch, entries=50_000, general_limit=limit, general_window=window):
         api = e.conn().api(rate_limit=(limit, window))
         api.get("/users/me")
