@@ -45,14 +45,20 @@ def _bar(value: float, largest: float, width: int = 30) -> str:
     return "█" * full + ("▌" if cells - full >= 0.5 else "")
 
 
-def hours_table(hours: Dict[str, float], width: int = 30) -> str:
-    """Hours by project as a table with a bar each, largest first."""
+def hours_table(hours: Dict[str, float], width: int = 30, top: int = 12) -> str:
+    """Hours by project as a table with a bar each, largest first (the rest summed up)."""
     rows = sorted(hours.items(), key=lambda kv: (-kv[1], kv[0]))
-    name_width = max([len("project")] + [len(n) for n, _ in rows])
+    others = None
+    if len(rows) > top + 1:
+        others = (f"({len(rows) - top} other projects)", sum(v for _, v in rows[top:]))
+        rows = rows[:top]
+    name_width = max([len("project")] + [len(n) for n, _ in rows + ([others] if others else [])])
     largest = rows[0][1] if rows else 0.0
     lines = [f"{'project':<{name_width}}  {'hours':>9}", f"{'-' * name_width}  {'-' * 9}"]
     for name, value in rows:
         lines.append(f"{name:<{name_width}}  {value:>9,.2f}  {_bar(value, largest, width)}")
+    if others:
+        lines.append(f"{others[0]:<{name_width}}  {others[1]:>9,.2f}")
     lines.append(f"{'total':<{name_width}}  {sum(hours.values()):>9,.2f}")
     return "\n".join(lines)
 
