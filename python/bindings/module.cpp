@@ -8,9 +8,6 @@ PYBIND11_MODULE(_core, m) {
   m.attr("__version__") = harvest_connect::version;
   harvest_connect::python::register_errors(m);
   harvest_connect::python::register_crypto(m);
-<<<<<<< HEAD
-=======
   harvest_connect::python::register_store(m);
   harvest_connect::python::register_testing(m);
->>>>>>> main
 }

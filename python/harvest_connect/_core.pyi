@@ -1,13 +1,9 @@
 """Type stubs of the private native module (checked against it by tests/python/test_stubs.py)."""
 
-<<<<<<< HEAD
-from typing import Dict, List, Optional, Union
-=======
 import datetime
 import os
 import pathlib
 from typing import Any, Dict, List, Optional, Union
->>>>>>> main
 
 __version__: str
 
