@@ -9,5 +9,6 @@ namespace py = pybind11;
 void register_errors(py::module_& m);
 void register_crypto(py::module_& m);
 void register_store(py::module_& m);
+void register_testing(py::module_& m);
 
 }  // namespace harvest_connect::python

@@ -290,6 +290,40 @@ def _cmd_key_generate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_emulator(args: argparse.Namespace) -> int:
+    import time
+
+    from .testing import HarvestEmulator
+
+    with HarvestEmulator(entries=args.entries, port=args.port, tls=not args.http, seed=args.seed,
+                         rate_limits=not args.no_rate_limits,
+                         cursor_pagination=args.cursor_pagination) as harvest:
+        app = harvest.register_app("Emulator app", args.redirect_url, multi_account=args.multi_account)
+        user = harvest.default_user()
+        lines = [
+            "Harvest emulator running (Ctrl-C to stop)",
+            f"  ID service   {harvest.id_url}   (stands for https://id.getharvest.com)",
+            f"  API          {harvest.api_url}   (stands for https://api.harvestapp.com/v2)",
+            f"  authorize    {harvest.authorize_url}",
+            f"  token        {harvest.token_url}",
+            f"  CA file      {harvest.ca_file}" if harvest.ca_file else "  CA file      (plain HTTP)",
+            f"  account id   {harvest.account_id}   ({harvest.time_entry_count()} time entries)",
+            f"  sign in as   {user['email']} / {user['password']}",
+            "OAuth app (the secret is shown once, as on Harvest's developer page; it is an emulator secret):",
+            f"  name          {app.name}",
+            f"  redirect URL  {app.redirect_url}",
+            f"  client id     {app.client_id}",
+            f"  client secret {app.client_secret}",
+        ]
+        print("\n".join(lines), flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            print("harvest-connect: emulator stopped", file=sys.stderr)
+    return EXIT_OK
+
+
 def _current_key_file(args: argparse.Namespace) -> Optional[Path]:
     """The key file the store is opened with, or None (environment key or passphrase)."""
     if args.key_file:
@@ -485,6 +519,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     doc = sub.add_parser("doctor", help="check the store: every sealed field opens, files are private")
     doc.set_defaults(func=_cmd_doctor)
+
+    emu = sub.add_parser("emulator", help="run a local Harvest (ID service + API v2 subset) until Ctrl-C")
+    emu.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (default: a free one)")
+    emu.add_argument("--entries", type=int, default=2000, help="seeded time entries (default 2000)")
+    emu.add_argument("--http", action="store_true", help="plain HTTP instead of HTTPS with a generated CA")
+    emu.add_argument("--seed", type=int, default=42, help="seed of the generated data (default 42)")
+    emu.add_argument("--redirect-url", default="http://127.0.0.1:8765/callback",
+                     help="Redirect URL of the ready-made OAuth app")
+    emu.add_argument("--multi-account", action="store_true", help="the app asks for all accounts (harvest:all)")
+    emu.add_argument("--no-rate-limits", action="store_true", help="never answer 429 (benchmarks)")
+    emu.add_argument("--cursor-pagination", action="store_true", help="time entries page by cursor")
+    emu.set_defaults(func=_cmd_emulator)
     return parser
 
 

@@ -1,0 +1,222 @@
+// Bindings of the Harvest emulator (harvest_connect.testing.HarvestEmulator wraps them).
+// The server's threads never call into Python; blocking calls release the GIL.
+#include <chrono>
+
+#include <pybind11/stl.h>
+
+#include "harvest_connect/error.hpp"
+#include "harvest_connect/testing/emulator.hpp"
+#include "register.hpp"
+
+namespace harvest_connect::python {
+
+namespace {
+
+using namespace harvest_connect::testing;
+
+std::chrono::milliseconds millis(double seconds, const char* name) {
+  if (!(seconds >= 0)) throw error(errc::validation_failed, std::string(name) + " must be a number of seconds >= 0");
+  return std::chrono::milliseconds(static_cast<long long>(seconds * 1000.0 + 0.5));
+}
+
+py::dict app_dict(const OAuthApp& a) {
+  py::dict d;
+  d["name"] = a.name;
+  d["client_id"] = a.client_id;
+  d["client_secret"] = a.client_secret;
+  d["redirect_url"] = a.redirect_url;
+  d["multi_account"] = a.multi_account;
+  d["forecast"] = a.forecast;
+  return d;
+}
+
+py::dict user_dict(const EmulatorUser& u) {
+  py::dict d;
+  d["id"] = u.id;
+  d["first_name"] = u.first_name;
+  d["last_name"] = u.last_name;
+  d["email"] = u.email;
+  d["password"] = u.password;
+  d["role"] = u.role;
+  d["account_ids"] = u.account_ids;
+  return d;
+}
+
+py::dict account_dict(const EmulatorAccount& a) {
+  py::dict d;
+  d["id"] = a.id;
+  d["name"] = a.name;
+  d["product"] = a.product;
+  return d;
+}
+
+}  // namespace
+
+void register_testing(py::module_& m) {
+  py::class_<Emulator> emu(m, "Emulator",
+                           "The Harvest emulator serving on 127.0.0.1 in background threads (private: use "
+                           "harvest_connect.testing.HarvestEmulator).");
+  emu.def(py::init([](std::size_t entries, bool tls, std::uint16_t port, std::uint64_t seed, unsigned users,
+                      unsigned clients, unsigned projects, unsigned tasks, bool rate_limits, unsigned general_limit,
+                      double general_window, unsigned reports_limit, double reports_window,
+                      double access_token_lifetime, double code_lifetime, bool rotate_refresh_tokens,
+                      bool cursor_pagination, unsigned threads, const std::string& host) {
+             EmulatorOptions o;
+             o.host = host;
+             o.port = port;
+             o.tls = tls;
+             o.threads = threads;
+             o.data.seed = seed;
+             o.data.time_entries = entries;
+             o.data.users = users;
+             o.data.clients = clients;
+             o.data.projects = projects;
+             o.data.tasks = tasks;
+             o.rate_limits.enabled = rate_limits;
+             o.rate_limits.general_limit = general_limit;
+             o.rate_limits.general_window = millis(general_window, "general_window");
+             o.rate_limits.reports_limit = reports_limit;
+             o.rate_limits.reports_window = millis(reports_window, "reports_window");
+             o.oauth.access_token_lifetime =
+                 std::chrono::duration_cast<std::chrono::seconds>(millis(access_token_lifetime, "access_token_lifetime"));
+             o.oauth.code_lifetime = std::chrono::duration_cast<std::chrono::seconds>(millis(code_lifetime, "code_lifetime"));
+             o.oauth.rotate_refresh_tokens = rotate_refresh_tokens;
+             o.cursor_pagination = cursor_pagination;
+             if (host != "127.0.0.1" && host != "::1" && host != "localhost")
+               throw error(errc::validation_failed, "the emulator listens on loopback only (127.0.0.1, ::1 or localhost)");
+             return std::make_unique<Emulator>(std::move(o));
+           }),
+           py::arg("entries") = 1000, py::arg("tls") = true, py::arg("port") = 0, py::arg("seed") = 42,
+           py::arg("users") = 10, py::arg("clients") = 20, py::arg("projects") = 50, py::arg("tasks") = 12,
+           py::arg("rate_limits") = true, py::arg("general_limit") = 100, py::arg("general_window") = 15.0,
+           py::arg("reports_limit") = 100, py::arg("reports_window") = 900.0,
+           py::arg("access_token_lifetime") = 1209600.0, py::arg("code_lifetime") = 600.0,
+           py::arg("rotate_refresh_tokens") = true, py::arg("cursor_pagination") = false, py::arg("threads") = 2,
+           py::arg("host") = "127.0.0.1", py::call_guard<py::gil_scoped_release>(),
+           "Generate the data (and certificates) and start serving; raises NetworkError when the port is taken.")
+      .def_property_readonly("id_url", &Emulator::id_url, "Base URL of the ID service, e.g. https://127.0.0.1:PORT.")
+      .def_property_readonly("api_url", &Emulator::api_url, "Base URL of the API, id_url + '/v2'.")
+      .def_property_readonly("ca_file", &Emulator::ca_file, "PEM file of the emulator's CA; '' when plain HTTP.")
+      .def_property_readonly("port", &Emulator::port, "The TCP port it listens on.")
+      .def_property_readonly("default_account_id", [](Emulator& e) { return e.service().default_account_id(); },
+                             "Id of the seeded Harvest account.")
+      .def(
+          "register_app",
+          [](Emulator& e, const std::string& name, const std::string& redirect_url, bool multi_account, bool forecast) {
+            return app_dict(e.service().register_app(name, redirect_url, multi_account, forecast));
+          },
+          py::arg("name"), py::arg("redirect_url"), py::arg("multi_account") = false, py::arg("forecast") = false,
+          "Register an OAuth app; returns {name, client_id, client_secret, redirect_url, multi_account, forecast}.")
+      .def(
+          "add_user",
+          [](Emulator& e, const std::string& first_name, const std::string& last_name, const std::string& email,
+             const std::string& password, const std::string& role, const std::vector<std::uint64_t>& account_ids) {
+            return user_dict(e.service().add_user(first_name, last_name, email, password, role, account_ids));
+          },
+          py::arg("first_name"), py::arg("last_name"), py::arg("email"), py::arg("password"),
+          py::arg("role") = "administrator", py::arg("account_ids") = std::vector<std::uint64_t>{},
+          "Add a user (sign-in identity and account member); returns it as a dict.")
+      .def(
+          "add_account",
+          [](Emulator& e, const std::string& name, const std::string& product, const std::vector<std::uint64_t>& user_ids) {
+            return account_dict(e.service().add_account(name, product, user_ids));
+          },
+          py::arg("name"), py::arg("product") = "harvest", py::arg("user_ids") = std::vector<std::uint64_t>{},
+          "Add an account ('harvest' or 'forecast') for the users given (the default user when none).")
+      .def(
+          "default_user", [](Emulator& e) { return user_dict(e.service().default_user()); },
+          "The seeded user that signs in by default (email and password included).")
+      .def(
+          "accounts",
+          [](Emulator& e) {
+            py::list l;
+            for (const auto& a : e.service().accounts()) l.append(account_dict(a));
+            return l;
+          },
+          "Every account, as dicts {id, name, product}.")
+      .def(
+          "approve",
+          [](Emulator& e, const std::string& url, const std::string& email, const std::string& password,
+             std::uint64_t account_id) { return e.service().approve(url, email, password, account_id); },
+          py::arg("authorization_url"), py::arg("email") = "", py::arg("password") = "", py::arg("account_id") = 0,
+          py::call_guard<py::gil_scoped_release>(),
+          "Do what the consent form's 'Authorize application' does; returns the redirect URL.")
+      .def(
+          "deny", [](Emulator& e, const std::string& url) { return e.service().deny(url); }, py::arg("authorization_url"),
+          py::call_guard<py::gil_scoped_release>(), "Do what the consent form's 'Deny' does; returns the redirect URL.")
+      .def(
+          "create_personal_access_token",
+          [](Emulator& e, std::uint64_t user_id) { return e.service().create_personal_access_token(user_id); },
+          py::arg("user_id") = 0, py::call_guard<py::gil_scoped_release>(),
+          "A personal access token (scope 'all', no expiry) of that user (0: the default user).")
+      .def(
+          "expire_tokens", [](Emulator& e) { e.service().expire_tokens(); }, py::call_guard<py::gil_scoped_release>(),
+          "Make every access token issued so far expire now (refresh tokens keep working).")
+      .def(
+          "advance_clock", [](Emulator& e, double seconds) { e.service().advance_clock(millis(seconds, "seconds")); },
+          py::arg("seconds"), py::call_guard<py::gil_scoped_release>(),
+          "Move the emulator's clock forward (code/token expiry, rate-limit windows).")
+      .def(
+          "set_faults",
+          [](Emulator& e, const std::string& path_prefix, double latency, double page_latency, unsigned drop_next,
+             double drop_rate, unsigned error_next, double error_rate, int error_status, unsigned retry_after,
+             unsigned truncate_next, double truncate_rate) {
+            Faults f;
+            f.path_prefix = path_prefix;
+            f.latency = millis(latency, "latency");
+            f.page_latency = millis(page_latency, "page_latency");
+            f.drop_next = drop_next;
+            f.drop_rate = drop_rate;
+            f.error_next = error_next;
+            f.error_rate = error_rate;
+            f.error_status = error_status;
+            f.retry_after_seconds = retry_after;
+            f.truncate_next = truncate_next;
+            f.truncate_rate = truncate_rate;
+            e.service().set_faults(f);
+          },
+          py::arg("path_prefix") = "", py::arg("latency") = 0.0, py::arg("page_latency") = 0.0,
+          py::arg("drop_next") = 0, py::arg("drop_rate") = 0.0, py::arg("error_next") = 0,
+          py::arg("error_rate") = 0.0, py::arg("error_status") = 500, py::arg("retry_after") = 0,
+          py::arg("truncate_next") = 0, py::arg("truncate_rate") = 0.0, py::call_guard<py::gil_scoped_release>(),
+          "Replace the faults injected into requests whose path starts with path_prefix.")
+      .def(
+          "clear_faults", [](Emulator& e) { e.service().clear_faults(); }, py::call_guard<py::gil_scoped_release>(),
+          "Stop injecting faults.")
+      .def(
+          "request_log",
+          [](Emulator& e) {
+            std::vector<RequestLogEntry> entries;
+            {
+              py::gil_scoped_release release;
+              entries = e.service().request_log();
+            }
+            py::list l;
+            for (const auto& x : entries) {
+              py::dict d;
+              d["method"] = x.method;
+              d["target"] = x.target;
+              d["status"] = x.status;
+              py::list headers;
+              for (const auto& [k, v] : x.headers) headers.append(py::make_tuple(k, v));
+              d["headers"] = headers;
+              d["body"] = x.body;
+              d["fault"] = x.fault;
+              l.append(d);
+            }
+            return l;
+          },
+          "Requests seen so far, oldest first, secrets redacted: dicts {method, target, status, headers, body, fault}.")
+      .def(
+          "clear_request_log", [](Emulator& e) { e.service().clear_request_log(); },
+          py::call_guard<py::gil_scoped_release>(), "Forget the requests logged so far.")
+      .def(
+          "counters", [](Emulator& e) { return e.service().counters(); }, py::call_guard<py::gil_scoped_release>(),
+          "Counters by name (requests, api_requests, token_requests.<grant>, rate_limited, faults.*, ...).")
+      .def(
+          "time_entry_count", [](Emulator& e) { return e.service().time_entry_count(); },
+          py::call_guard<py::gil_scoped_release>(), "How many time entries it holds.")
+      .def("stop", &Emulator::stop, py::call_guard<py::gil_scoped_release>(), "Stop serving (idempotent).");
+}
+
+}  // namespace harvest_connect::python

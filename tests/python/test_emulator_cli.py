@@ -1,0 +1,34 @@
+"""harvest-connect emulator: prints its URLs, CA file and a ready-made OAuth app, serves
+until Ctrl-C (SIGINT), then exits 0."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import urllib.request
+
+
+def test_cli_emulator_prints_urls_and_app_and_stops_on_ctrl_c():
+    proc = subprocess.Popen([sys.executable, "-m", "harvest_connect.cli", "emulator", "--http", "--entries", "10"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        while not (lines and lines[-1].strip().startswith("client secret")):
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read()
+            lines.append(line)
+        out = "".join(lines)
+        client_id = [ln.split()[-1] for ln in lines if ln.strip().startswith("client id")][0]
+        assert "Harvest emulator running" in out
+        id_url = [ln.split()[2] for ln in lines if ln.strip().startswith("ID service")][0]
+        assert id_url.startswith("http://127.0.0.1:")
+        assert "client id" in out and "client secret" in out
+        with urllib.request.urlopen(id_url + "/oauth2/authorize?client_id=" + client_id
+                                    + "&response_type=code", timeout=30) as r:
+            assert r.status == 200 and b"Authorize application" in r.read()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+        proc.stdout.close()
+        proc.stderr.close()
