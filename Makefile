@@ -13,14 +13,18 @@ CPP_BUILD := $(BUILD)/cpp$(if $(filter ON,$(SANITIZE)),-sanitize,)
 
 all: test
 
+# System packages the tests need beyond the build: Debian's Chromium for the real-browser
+# OAuth test (Playwright drives it with executable_path; no browser download).
+TEST_SYSTEM_PACKAGES ?= chromium
+
 deps:
-	scripts/install-deps.sh
+	scripts/install-deps.sh $(TEST_SYSTEM_PACKAGES)
 
 $(VENV)/.ready: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q "scikit-build-core>=0.10" "pybind11>=2.12" cmake ninja
-	$(PY) scripts/test-requirements.py | xargs -d "\n" $(VENV)/bin/pip install -q
+	$(PY) scripts/test-requirements.py | PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 xargs -d "\n" $(VENV)/bin/pip install -q
 	touch $@
 
 venv: deps $(VENV)/.ready

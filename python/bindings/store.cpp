@@ -13,6 +13,7 @@
 #include "harvest_connect/model/oauth_client.hpp"
 #include "harvest_connect/model/redacted.hpp"
 #include "harvest_connect/store/store.hpp"
+#include "py_connection.hpp"
 #include "register.hpp"
 
 namespace harvest_connect::python {
@@ -23,12 +24,6 @@ using store::Store;
 using StorePtr = std::shared_ptr<Store>;
 namespace m = harvest_connect::model;
 
-// A connection as Python sees it: its non-secret fields and the store it came from (later
-// features — authorize, test, api — act through the store).
-struct PyConnection {
-  m::Connection value;
-  StorePtr store;
-};
 
 py::object utc(std::int64_t seconds) {
   py::module_ dt = py::module_::import("datetime");

@@ -15,10 +15,12 @@ from ._core import (
     OAuthClient,
     Problem,
     Store,
+    TestResult,
     default_key_file_path,
     default_store_path,
     default_user_agent,
 )
+from .client import HarvestClient
 from .errors import (
     ApiError,
     AuthorizationError,
@@ -35,6 +37,12 @@ from .errors import (
     ValidationError,
 )
 
+from . import authorization as _authorization
+
+# The authorization methods that need Python (browser, Ctrl-C, Jupyter) join the engine's.
+Connection.authorize = _authorization.authorize  # type: ignore[method-assign,assignment]
+Connection.authorization_url = _authorization.authorization_url  # type: ignore[method-assign,assignment]
+
 __version__: str = _core.__version__
 
 __all__ = [
@@ -43,6 +51,8 @@ __all__ = [
     "OAuthClient",
     "Connection",
     "Problem",
+    "HarvestClient",
+    "TestResult",
     "default_store_path",
     "default_key_file_path",
     "default_user_agent",

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, NoReturn, Optional, Sequence
 
-from . import _core
+from . import _cli_harvest, _core
 from .errors import HarvestConnectError, NotFoundError, ValidationError
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
@@ -446,6 +446,27 @@ def _connection_fields(p: argparse.ArgumentParser) -> None:
     _refuse_secret_options(p, "--account-id", "--access-token", "--token")
 
 
+# --- commands: authorize / disconnect --------------------------------------------------
+
+def _cmd_authorize(args: argparse.Namespace) -> int:
+    from . import authorization  # noqa: F401 - attaches Connection.authorize
+
+    with _open_store(args) as store:
+        conn = store.connection(args.name)
+        conn.authorize(open_browser=not args.no_browser, port=args.port, timeout=args.timeout)
+        print(f"connection {conn.name!r} is authorized")
+    return EXIT_OK
+
+
+def _cmd_disconnect(args: argparse.Namespace) -> int:
+    with _open_store(args) as store:
+        conn = store.connection(args.name)
+        revoked = conn.disconnect()
+        print(f"connection {conn.name!r} is disconnected: its tokens were forgotten"
+              + (" and revoked" if revoked else ""))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="harvest-connect", description="Secure, named connections to the Harvest API.")
     parser.add_argument("--store", metavar="PATH", help="the store file (default: HARVEST_CONNECT_HOME/store.db "
@@ -517,6 +538,20 @@ def build_parser() -> argparse.ArgumentParser:
     _add_secret_source(rot, "new_passphrase", "new passphrase")
     rot.set_defaults(func=_cmd_key_rotate)
 
+    p = sub.add_parser("authorize", help="save and authorize: sign in at Harvest in the browser")
+    p.add_argument("name", help="the connection's name")
+    p.add_argument("--no-browser", action="store_true",
+                   help="print the address to open instead of opening a browser (e.g. over SSH); you can then "
+                        "paste the address the browser ends up on")
+    p.add_argument("--port", type=int, metavar="P",
+                   help="the loopback port to listen on (default: the redirect URI's, else a free one)")
+    p.add_argument("--timeout", type=float, default=300, metavar="SECONDS",
+                   help="how long to wait for the browser (default 300)")
+    p.set_defaults(func=_cmd_authorize)
+    p = sub.add_parser("disconnect", help="forget a connection's tokens (revoking them where supported)")
+    p.add_argument("name", help="the connection's name")
+    p.set_defaults(func=_cmd_disconnect)
+
     doc = sub.add_parser("doctor", help="check the store: every sealed field opens, files are private")
     doc.set_defaults(func=_cmd_doctor)
 
@@ -531,6 +566,8 @@ def build_parser() -> argparse.ArgumentParser:
     emu.add_argument("--no-rate-limits", action="store_true", help="never answer 429 (benchmarks)")
     emu.add_argument("--cursor-pagination", action="store_true", help="time entries page by cursor")
     emu.set_defaults(func=_cmd_emulator)
+
+    _cli_harvest.add_commands(sub, _open_store)
     return parser
 
 

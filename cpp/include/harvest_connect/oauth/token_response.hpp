@@ -1,0 +1,34 @@
+#pragma once
+// The token endpoint's answer (RFC 6749 §5.1, §5.2), parsed strictly.
+//
+// Success (HTTP 200): a JSON object with a non-empty string `access_token`, `token_type`
+// "bearer" (any case), `expires_in` a positive integer when present, and `refresh_token`
+// (required after a code exchange, optional after a refresh: then the old one is kept).
+// Anything else is errc::token_error. An RFC 6749 error body ({"error", "error_description"})
+// becomes errc::token_error carrying the server's error code (error::server_error()) and its
+// description in the message. Bodies over max_token_response_size are refused unread.
+// No message ever repeats a token.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "harvest_connect/crypto/secret.hpp"
+
+namespace harvest_connect::oauth {
+
+inline constexpr std::size_t max_token_response_size = 64 * 1024;
+
+enum class GrantType { authorization_code, refresh_token };
+
+struct TokenResponse {
+  crypto::Secret access_token;
+  std::optional<crypto::Secret> refresh_token;
+  std::optional<std::int64_t> expires_in;  // seconds
+  std::optional<crypto::Secret> scope;     // may hold account IDs
+};
+
+[[nodiscard]] TokenResponse parse_token_response(int http_status, std::string_view body, GrantType grant);
+
+}  // namespace harvest_connect::oauth

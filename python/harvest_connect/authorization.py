@@ -1,0 +1,140 @@
+"""Save and authorize: the Pythonic half of the OAuth 2.0 flow.
+
+The engine (``_core``) does every check and holds every secret; this module adds what only
+Python can: opening the system browser (:mod:`webbrowser`), staying responsive to Ctrl-C by
+polling the engine in short slices, reading a pasted address from stdin when no browser can
+be opened, and showing a clickable link in Jupyter.
+
+These functions become methods of :class:`harvest_connect.Connection` (see ``__init__``).
+The authorization URL holds the one-time ``state``: it is shown to the user (or handed to the
+browser) and never logged. Log lines here carry no URL, code, token or account ID.
+"""
+
+from __future__ import annotations
+
+import logging
+import select
+import sys
+import webbrowser
+from typing import TYPE_CHECKING, Callable, Optional, TextIO
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._core import Connection
+
+__all__ = ["authorize", "authorization_url"]
+
+_log = logging.getLogger("harvest_connect.authorization")
+
+#: How long each wait inside authorize() lasts: short, so that Ctrl-C is handled at once.
+POLL_SECONDS = 0.2
+
+#: Replaced by tests (and by programs that want another way to open the browser).
+open_browser_hook: Callable[[str], bool] = lambda url: webbrowser.open(url, new=1, autoraise=True)  # noqa: E731
+
+
+def _in_notebook() -> bool:
+    shell = sys.modules.get("IPython")
+    if shell is None:
+        return False
+    try:
+        ip = shell.get_ipython()  # type: ignore[attr-defined]
+    except Exception:  # pragma: no cover - IPython internals
+        return False
+    return ip is not None and type(ip).__name__ == "ZMQInteractiveShell"
+
+
+def _show_link(url: str, out: TextIO, intro: str) -> None:
+    """Shows the URL: a clickable link in a notebook, plain text in a terminal."""
+    if _in_notebook():
+        try:
+            from IPython.display import HTML, display  # type: ignore[import-not-found]
+            import html
+
+            display(HTML(f'<p>{html.escape(intro)}</p><p><a href="{html.escape(url, quote=True)}" '
+                         f'target="_blank" rel="noopener noreferrer">Authorize at Harvest</a></p>'))
+            return
+        except ImportError:  # pragma: no cover
+            pass
+    print(intro, file=out)
+    print(url, file=out, flush=True)
+
+
+def _stdin_line_ready(stdin: TextIO) -> Optional[bool]:
+    """True when a line can be read without blocking; None when stdin cannot be polled."""
+    try:
+        fd = stdin.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None
+    try:
+        ready, _, _ = select.select([fd], [], [], 0)
+    except (OSError, ValueError):
+        return None
+    return bool(ready)
+
+
+def authorize(self: "Connection", *, open_browser: bool = True, port: Optional[int] = None,
+              timeout: float = 300) -> "Connection":
+    """Save and authorize: sign in at Harvest in the browser and click *Authorize application*.
+
+    Starts a one-shot receiver on 127.0.0.1 (on the port of the OAuth client's redirect URI, or
+    ``port``, or a free one), opens the browser at the authorization URL (``open_browser=False``
+    prints it instead), waits up to ``timeout`` seconds for the redirect, checks it, exchanges
+    the code, checks the account and stores the tokens sealed. When no browser can be opened,
+    the URL is printed and the address the browser ends up on may be pasted on stdin.
+
+    Raises :class:`AuthorizationError` (declined, wrong state, wrong account, ...),
+    :class:`TokenError`, :class:`TimeoutError` or :class:`NetworkError` (e.g. the port is in
+    use). Ctrl-C stops waiting. In every failure the connection keeps what it had.
+    """
+    flow = self._start_authorization(port=port, timeout=float(timeout))
+    _log.debug("authorization of %r: receiver listening on 127.0.0.1 port %d", self.name, flow.port)
+    try:
+        opened = False
+        if open_browser:
+            try:
+                opened = bool(open_browser_hook(flow.url))
+            except webbrowser.Error:
+                opened = False
+            if not opened:
+                _log.debug("authorization of %r: no browser could be opened", self.name)
+        paste = False
+        if opened:
+            print("Opened the browser: sign in at Harvest and click 'Authorize application'.", file=sys.stderr)
+        else:
+            paste = _stdin_line_ready(sys.stdin) is not None
+            intro = "Open this address in a browser, sign in at Harvest and click 'Authorize application':"
+            _show_link(flow.url, sys.stderr, intro)
+            if paste:
+                print("If that browser runs on another computer, paste the address it ends up on here and "
+                      "press Enter.", file=sys.stderr, flush=True)
+        while True:
+            if paste and _stdin_line_ready(sys.stdin):
+                line = sys.stdin.readline().strip()
+                if line:
+                    _log.debug("authorization of %r: completing with a pasted address", self.name)
+                    flow.complete_pasted(line)
+                    break
+            if flow.poll(POLL_SECONDS):
+                break
+    except BaseException:
+        flow.cancel()
+        raise
+    self._reload()
+    _log.debug("authorization of %r: authorized", self.name)
+    return self
+
+
+def authorization_url(self: "Connection") -> str:
+    """Start a paste-flow authorization and return the URL to open (remote notebooks, SSH).
+
+    Open it in any browser, sign in at Harvest, click *Authorize application*, then pass the
+    address the browser was sent to (even if that page fails to load) to
+    :meth:`complete_authorization` within 10 minutes. The URL holds a one-time ``state``:
+    share it with no one. In Jupyter the link also shows as a clickable link.
+    """
+    url: str = self._authorization_url()
+    _log.debug("authorization of %r: pending authorization created (valid 10 minutes)", self.name)
+    if _in_notebook():
+        _show_link(url, sys.stdout, "Open this link, sign in at Harvest and click 'Authorize application'; then "
+                                    "pass the address you end up on to complete_authorization():")
+    return url
