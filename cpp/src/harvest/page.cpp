@@ -2,7 +2,9 @@
 
 #include <boost/json.hpp>
 #include <boost/json/basic_parser_impl.hpp>
+#include <array>
 #include <charconv>
+#include <cstring>
 #include <utility>
 
 #include "harvest_connect/error.hpp"
@@ -51,6 +53,13 @@ void validate(std::string_view body) {
   if (ec || used != body.size()) not_a_page("not valid JSON");
 }
 
+// The bytes a scan of a container must stop at: quotes and brackets.
+constexpr auto structural = [] {
+  std::array<bool, 256> t{};
+  for (unsigned char c : {'"', '{', '}', '[', ']'}) t[c] = true;
+  return t;
+}();
+
 // A structural scanner over text already known to be valid JSON.
 struct Scanner {
   const char* p;
@@ -59,15 +68,21 @@ struct Scanner {
   void ws() noexcept {
     while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) ++p;
   }
-  void string() noexcept {  // at the opening quote
+  // At the opening quote; leaves p after the closing one. memchr finds each candidate quote
+  // (most of a page's bytes are inside strings), which is escaped when an odd number of
+  // backslashes precedes it.
+  void string() noexcept {
     ++p;
     while (p < end) {
-      const char c = *p++;
-      if (c == '\\') {
-        ++p;
-      } else if (c == '"') {
+      const auto* quote = static_cast<const char*>(std::memchr(p, '"', static_cast<std::size_t>(end - p)));
+      if (quote == nullptr) {
+        p = end;
         return;
       }
+      const char* run = quote;
+      while (run > p && run[-1] == '\\') --run;
+      p = quote + 1;
+      if (((quote - run) & 1) == 0) return;
     }
   }
   void value() noexcept {
@@ -78,6 +93,8 @@ struct Scanner {
     } else if (c == '{' || c == '[') {
       int depth = 0;
       while (p < end) {
+        while (p < end && !structural[static_cast<unsigned char>(*p)]) ++p;  // numbers, literals, ':' and ','
+        if (p >= end) return;
         const char d = *p;
         if (d == '"') {
           string();
@@ -86,8 +103,8 @@ struct Scanner {
         ++p;
         if (d == '{' || d == '[') {
           ++depth;
-        } else if (d == '}' || d == ']') {
-          if (--depth == 0) return;
+        } else if (--depth == 0) {  // '}' or ']'
+          return;
         }
       }
     } else {
@@ -108,6 +125,17 @@ std::string key_text(std::string_view quoted) {
   return std::string(json::parse(quoted).as_string());
 }
 
+void finish(Page& page, std::optional<std::string_view> links) {
+  if (links) {
+    const json::value parsed = json::parse(*links);
+    if (const auto* object = parsed.if_object()) {
+      if (const auto* next = object->if_contains("next")) {
+        if (const auto* text = next->if_string(); text && !text->empty()) page.next = std::string(*text);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 Page parse_page(std::string_view body, std::string_view resource_hint) {
@@ -120,6 +148,7 @@ Page parse_page(std::string_view body, std::string_view resource_hint) {
   std::vector<std::pair<std::string, std::string_view>> arrays;
   std::optional<std::string_view> links;
   Page page;
+  const char* cut = nullptr;  // where the array page.records was cut from begins
   for (;;) {
     s.ws();
     if (*s.p == '}') break;
@@ -134,7 +163,25 @@ Page parse_page(std::string_view body, std::string_view resource_hint) {
     ++s.p;  // ':'
     s.ws();
     const char* value_begin = s.p;
-    s.value();
+    if (!cut && *s.p == '[' && !resource_hint.empty() && key == resource_hint) {
+      // The records array named by the hint: cut the records out on the way through it.
+      cut = s.p;
+      ++s.p;
+      for (;;) {
+        s.ws();
+        if (s.p >= s.end || *s.p == ']') break;
+        if (*s.p == ',') {
+          ++s.p;
+          s.ws();
+        }
+        const char* record_begin = s.p;
+        s.value();
+        page.records.emplace_back(record_begin, static_cast<std::size_t>(s.p - record_begin));
+      }
+      ++s.p;  // ']'
+    } else {
+      s.value();
+    }
     const std::string_view value(value_begin, static_cast<std::size_t>(s.p - value_begin));
     if (key == "links") {
       links = value;
@@ -167,27 +214,22 @@ Page parse_page(std::string_view body, std::string_view resource_hint) {
     array = arrays.front().second;
   }
 
-  Scanner a{array.data() + 1, array.data() + array.size() - 1};
-  for (;;) {
-    a.ws();
-    if (a.p >= a.end) break;
-    if (*a.p == ',') {
-      ++a.p;
+  if (cut != array.data()) {
+    page.records.clear();
+    Scanner a{array.data() + 1, array.data() + array.size() - 1};
+    for (;;) {
       a.ws();
-    }
-    const char* record_begin = a.p;
-    a.value();
-    page.records.emplace_back(record_begin, static_cast<std::size_t>(a.p - record_begin));
-  }
-
-  if (links) {
-    const json::value parsed = json::parse(*links);
-    if (const auto* object = parsed.if_object()) {
-      if (const auto* next = object->if_contains("next")) {
-        if (const auto* text = next->if_string(); text && !text->empty()) page.next = std::string(*text);
+      if (a.p >= a.end) break;
+      if (*a.p == ',') {
+        ++a.p;
+        a.ws();
       }
+      const char* record_begin = a.p;
+      a.value();
+      page.records.emplace_back(record_begin, static_cast<std::size_t>(a.p - record_begin));
     }
   }
+  finish(page, links);
   return page;
 }
 
