@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <climits>
+#include <string>
 
 #include "crypto/detail/openssl_ptr.hpp"
 #include "harvest_connect/crypto/random.hpp"
@@ -11,11 +12,29 @@
 namespace harvest_connect::crypto {
 namespace {
 
+// The AES-GCM implementations, fetched from the default provider once: passing
+// EVP_aes_256_gcm() to EVP_*Init_ex makes OpenSSL 3 look the algorithm up by name on every
+// call, which cost more than sealing a small secret itself (tests/bench, docs/performance.md).
+EVP_CIPHER* fetched(const char* name) {
+  EVP_CIPHER* cipher = EVP_CIPHER_fetch(nullptr, name, nullptr);
+  if (cipher == nullptr) throw error(errc::internal_error, std::string("OpenSSL has no ") + name);
+  return cipher;
+}
+
 const EVP_CIPHER* cipher_for(std::size_t key_size) {
   switch (key_size) {
-    case 16: return EVP_aes_128_gcm();
-    case 24: return EVP_aes_192_gcm();
-    case 32: return EVP_aes_256_gcm();
+    case 16: {
+      static const detail::cipher_ptr c(fetched("AES-128-GCM"));
+      return c.get();
+    }
+    case 24: {
+      static const detail::cipher_ptr c(fetched("AES-192-GCM"));
+      return c.get();
+    }
+    case 32: {
+      static const detail::cipher_ptr c(fetched("AES-256-GCM"));
+      return c.get();
+    }
     default:
       throw error(errc::unsupported, "AES-GCM keys must be 16, 24 or 32 bytes");
   }
