@@ -1,6 +1,10 @@
 #include "harvest_connect/crypto/sealed_field.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <array>
+#include <cstddef>
 
 #include "harvest_connect/crypto/random.hpp"
 #include "harvest_connect/error.hpp"
@@ -18,6 +22,29 @@ void append_prefixed(std::vector<unsigned char>& out, bytes_view part) {
 }
 
 bytes_view as_bytes(const std::string& s) { return {reinterpret_cast<const unsigned char*>(s.data()), s.size()}; }
+
+// A random 96-bit nonce. RAND_bytes is called for 64 nonces at a time: in OpenSSL 3 each call
+// costs more than sealing a small secret (tests/bench, docs/performance.md). The batch belongs
+// to one thread, and a forked child discards what its parent left, so no two seals share a nonce.
+std::array<unsigned char, gcm_nonce_size> next_nonce() {
+  constexpr std::size_t per_batch = 64;
+  struct Batch {
+    std::array<unsigned char, per_batch * gcm_nonce_size> bytes{};
+    std::size_t used = per_batch * gcm_nonce_size;
+    pid_t pid = -1;
+  };
+  thread_local Batch batch;
+  const pid_t pid = ::getpid();
+  if (batch.used == batch.bytes.size() || batch.pid != pid) {
+    random_fill(batch.bytes);
+    batch.used = 0;
+    batch.pid = pid;
+  }
+  std::array<unsigned char, gcm_nonce_size> nonce{};
+  std::copy_n(batch.bytes.begin() + static_cast<std::ptrdiff_t>(batch.used), gcm_nonce_size, nonce.begin());
+  batch.used += gcm_nonce_size;
+  return nonce;
+}
 
 }  // namespace
 
@@ -50,7 +77,7 @@ std::vector<unsigned char> seal_field_with_nonce(const Secret& key, const KeyId&
 
 std::vector<unsigned char> seal_field(const Secret& key, const KeyId& key_id, const FieldContext& where,
                                       bytes_view plaintext) {
-  std::vector<unsigned char> nonce = random_bytes(gcm_nonce_size);
+  const auto nonce = next_nonce();
   return seal_field_with_nonce(key, key_id, where, nonce, plaintext);
 }
 
