@@ -210,7 +210,7 @@ void register_harvest(py::module_& m) {
           },
           py::kw_only(), py::arg("rate_limit") = std::make_pair(100u, 15.0),
           py::arg("reports_rate_limit") = std::make_pair(100u, 900.0), py::arg("deadline") = 120.0,
-          py::arg("prefetch_pages") = 1u, py::arg("refresh_leeway") = 300.0, py::arg("ca_file") = py::none(),
+          py::arg("prefetch_pages") = 2u, py::arg("refresh_leeway") = 300.0, py::arg("ca_file") = py::none(),
           py::arg("timeout") = 60.0,
           "A HarvestClient for this connection. rate_limit=(requests, seconds) for the client-side limiter "
           "(None: off), deadline for a whole call with its retries, prefetch_pages fetched ahead by paginate(), "
