@@ -1,9 +1,10 @@
 #include "harvest_connect/crypto/sealed_field.hpp"
 
-#include <unistd.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstddef>
 
 #include "harvest_connect/crypto/random.hpp"
@@ -23,22 +24,27 @@ void append_prefixed(std::vector<unsigned char>& out, bytes_view part) {
 
 bytes_view as_bytes(const std::string& s) { return {reinterpret_cast<const unsigned char*>(s.data()), s.size()}; }
 
+// Counts forks, so that a child never uses nonces its parent drew.
+std::atomic<unsigned> fork_generation{0};
+void forked_child() noexcept { fork_generation.fetch_add(1, std::memory_order_relaxed); }
+
 // A random 96-bit nonce. RAND_bytes is called for 64 nonces at a time: in OpenSSL 3 each call
 // costs more than sealing a small secret (tests/bench, docs/performance.md). The batch belongs
 // to one thread, and a forked child discards what its parent left, so no two seals share a nonce.
 std::array<unsigned char, gcm_nonce_size> next_nonce() {
+  static const bool watching_forks = [] { return ::pthread_atfork(nullptr, nullptr, forked_child) == 0; }();
   constexpr std::size_t per_batch = 64;
   struct Batch {
     std::array<unsigned char, per_batch * gcm_nonce_size> bytes{};
     std::size_t used = per_batch * gcm_nonce_size;
-    pid_t pid = -1;
+    unsigned generation = 0;
   };
   thread_local Batch batch;
-  const pid_t pid = ::getpid();
-  if (batch.used == batch.bytes.size() || batch.pid != pid) {
+  const unsigned generation = fork_generation.load(std::memory_order_relaxed);
+  if (!watching_forks || batch.used == batch.bytes.size() || batch.generation != generation) {
     random_fill(batch.bytes);
     batch.used = 0;
-    batch.pid = pid;
+    batch.generation = generation;
   }
   std::array<unsigned char, gcm_nonce_size> nonce{};
   std::copy_n(batch.bytes.begin() + static_cast<std::ptrdiff_t>(batch.used), gcm_nonce_size, nonce.begin());
