@@ -1,4 +1,9 @@
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <set>
+#include <vector>
 
 #include "harvest_connect/crypto/encoding.hpp"
 #include "harvest_connect/crypto/random.hpp"
@@ -81,4 +86,38 @@ TEST(CryptoSealedField, AnotherKeyIdOrVersionFails) {
   sealed[0] = 2;
   EXPECT_FALSE(hcc::sealed_key_id(sealed).has_value());
   EXPECT_FALSE(hcc::sealed_key_id(std::vector<unsigned char>(10)).has_value());
+}
+
+// Nonces are drawn in per-thread batches: a forked child must not reuse what its parent drew.
+TEST(CryptoSealedField, NoncesAreFreshAcrossSealsAndForks) {
+  hcc::Secret key(32);
+  hcc::random_fill(key.mutable_bytes());
+  const auto id = hcc::key_id_of(key);
+  const hcc::FieldContext where{"store", "connections", "1", "access_token"};
+  const std::vector<unsigned char> plain(64, 'x');
+  auto nonce_of = [](const std::vector<unsigned char>& sealed) {
+    return std::vector<unsigned char>(sealed.begin() + 1 + hcc::key_id_size,
+                                      sealed.begin() + static_cast<std::ptrdiff_t>(hcc::sealed_header_size));
+  };
+  std::set<std::vector<unsigned char>> seen;
+  for (int i = 0; i < 500; ++i) EXPECT_TRUE(seen.insert(nonce_of(hcc::seal_field(key, id, where, plain))).second);
+
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const auto n = nonce_of(hcc::seal_field(key, id, where, plain));
+    const auto ok = ::write(fds[1], n.data(), n.size()) == static_cast<ssize_t>(n.size());
+    ::_exit(ok ? 0 : 1);
+  }
+  ::close(fds[1]);
+  std::vector<unsigned char> from_child(hcc::gcm_nonce_size);
+  ASSERT_EQ(::read(fds[0], from_child.data(), from_child.size()), static_cast<ssize_t>(from_child.size()));
+  ::close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  const auto from_parent = nonce_of(hcc::seal_field(key, id, where, plain));
+  EXPECT_NE(from_child, from_parent) << "the child reused the parent's next nonce";
+  EXPECT_FALSE(seen.count(from_child));
 }
