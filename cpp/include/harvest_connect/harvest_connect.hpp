@@ -6,3 +6,4 @@
 #include "harvest_connect/version.hpp"
 #include "harvest_connect/model.hpp"
 #include "harvest_connect/store.hpp"
+#include "harvest_connect/testing.hpp"

@@ -1,11 +1,12 @@
 #include "harvest_connect/model/validation.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <cctype>
 #include <vector>
 
 #include "harvest_connect/error.hpp"
-#include "model/detail/url_check.hpp"
+#include "harvest_connect/http/url.hpp"
 
 namespace harvest_connect::model {
 namespace {
@@ -65,9 +66,24 @@ void validate_secret(std::string_view field, const crypto::Secret& value) {
 }
 
 std::string validate_url(std::string_view field, std::string_view url, bool base_url) {
-  std::string problem;
-  std::string out = detail::check_endpoint_url(url, {.allow_query = !base_url, .strip_trailing_slash = base_url}, problem);
-  if (!problem.empty()) fail(field, problem);
+  if (url.empty()) fail(field, "is required (an https:// URL)");
+  for (char c : url)
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) fail(field, "must not contain spaces or control characters");
+  // http::Url does the strict parsing (scheme, host, user info, port, escapes); the
+  // endpoint policy on top of it is ours.
+  std::optional<http::Url> parsed;
+  try {
+    parsed = http::Url::parse(url);
+  } catch (const error& e) {
+    fail(field, std::string(e.what()) + "; give an absolute URL such as https://example.com/path");
+  }
+  if (!parsed->is_https() && !http::is_loopback_host(parsed->host()))
+    fail(field, "must use https:// (http:// is allowed only for 127.0.0.1, ::1 and localhost)");
+  if (url.find('#') != std::string_view::npos) fail(field, "must not contain a fragment (#...)");
+  if (base_url && url.find('?') != std::string_view::npos) fail(field, "must not contain a query (?...)");
+  std::string out = parsed->str();
+  if (base_url)
+    while (out.size() > parsed->origin().size() && out.back() == '/') out.pop_back();
   return out;
 }
 
