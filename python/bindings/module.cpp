@@ -11,4 +11,5 @@ PYBIND11_MODULE(_core, m) {
   harvest_connect::python::register_store(m);
   harvest_connect::python::register_oauth(m);
   harvest_connect::python::register_testing(m);
+  harvest_connect::python::register_harvest(m);
 }

@@ -12,5 +12,6 @@ void register_store(py::module_& m);
 // After register_store: adds the authorization methods to Connection.
 void register_oauth(py::module_& m);
 void register_testing(py::module_& m);
+void register_harvest(py::module_& m);
 
 }  // namespace harvest_connect::python

@@ -15,10 +15,12 @@ from ._core import (
     OAuthClient,
     Problem,
     Store,
+    TestResult,
     default_key_file_path,
     default_store_path,
     default_user_agent,
 )
+from .client import HarvestClient
 from .errors import (
     ApiError,
     AuthorizationError,
@@ -49,6 +51,8 @@ __all__ = [
     "OAuthClient",
     "Connection",
     "Problem",
+    "HarvestClient",
+    "TestResult",
     "default_store_path",
     "default_key_file_path",
     "default_user_agent",

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, NoReturn, Optional, Sequence
 
-from . import _core
+from . import _cli_harvest, _core
 from .errors import HarvestConnectError, NotFoundError, ValidationError
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
@@ -566,6 +566,8 @@ def build_parser() -> argparse.ArgumentParser:
     emu.add_argument("--no-rate-limits", action="store_true", help="never answer 429 (benchmarks)")
     emu.add_argument("--cursor-pagination", action="store_true", help="time entries page by cursor")
     emu.set_defaults(func=_cmd_emulator)
+
+    _cli_harvest.add_commands(sub, _open_store)
     return parser
 
 

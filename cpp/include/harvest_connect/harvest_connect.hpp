@@ -7,3 +7,4 @@
 #include "harvest_connect/model.hpp"
 #include "harvest_connect/store.hpp"
 #include "harvest_connect/testing.hpp"
+#include "harvest_connect/harvest.hpp"

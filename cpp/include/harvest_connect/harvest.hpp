@@ -1,0 +1,17 @@
+#pragma once
+// The authenticated Harvest client: rate limits, retries, tokens, pages, export, ping.
+#include "harvest_connect/harvest/api_path.hpp"
+#include "harvest_connect/harvest/client.hpp"
+#include "harvest_connect/harvest/connection_client.hpp"
+#include "harvest_connect/harvest/connection_test.hpp"
+#include "harvest_connect/harvest/export.hpp"
+#include "harvest_connect/harvest/http_transport.hpp"
+#include "harvest_connect/harvest/page.hpp"
+#include "harvest_connect/harvest/paginator.hpp"
+#include "harvest_connect/harvest/rate_limiter.hpp"
+#include "harvest_connect/harvest/retry_policy.hpp"
+#include "harvest_connect/harvest/store_token_source.hpp"
+#include "harvest_connect/harvest/token_expiry.hpp"
+#include "harvest_connect/harvest/token_source.hpp"
+#include "harvest_connect/harvest/transport.hpp"
+#include "harvest_connect/harvest/unauthorized.hpp"

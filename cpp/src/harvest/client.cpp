@@ -1,0 +1,342 @@
+#include "harvest_connect/harvest/client.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <atomic>
+#include <boost/json.hpp>
+#include <random>
+#include <thread>
+
+#include "harvest_connect/crypto/encoding.hpp"
+#include "harvest_connect/error.hpp"
+#include "harvest_connect/harvest/paginator.hpp"
+#include "harvest_connect/harvest/unauthorized.hpp"
+
+namespace harvest_connect::harvest {
+
+namespace json = boost::json;
+using steady = std::chrono::steady_clock;
+
+struct HarvestClient::State {
+  ClientConfig config;
+  std::shared_ptr<Transport> transport;
+  std::shared_ptr<TokenSource> tokens;
+  ClientOptions options;
+  std::shared_ptr<RateLimiter> general;
+  std::shared_ptr<RateLimiter> reports;
+  std::atomic<std::uint64_t> sent{0};
+};
+
+namespace {
+
+constexpr std::size_t max_error_body = 4096;
+
+std::string account_digest(std::string_view api_url, const crypto::Secret& account_id) {
+  unsigned char digest[32];
+  unsigned int size = 0;
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  if (ctx == nullptr) throw error(errc::internal_error, "OpenSSL could not allocate a digest context");
+  const bool ok = EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1 &&
+                  EVP_DigestUpdate(ctx, api_url.data(), api_url.size()) == 1 &&
+                  EVP_DigestUpdate(ctx, "\0", 1) == 1 &&
+                  EVP_DigestUpdate(ctx, account_id.reveal().data(), account_id.size()) == 1 &&
+                  EVP_DigestFinal_ex(ctx, digest, &size) == 1;
+  EVP_MD_CTX_free(ctx);
+  if (!ok) throw error(errc::internal_error, "OpenSSL SHA-256 failed");
+  return crypto::hex_encode({digest, size});
+}
+
+double unit_random() {
+  thread_local std::mt19937_64 engine{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
+}
+
+// The answer's "error" (OAuth style) and a human message ("message" or "error_description").
+std::pair<std::string, std::string> error_fields(std::string_view body) {
+  json::error_code ec;
+  const json::value v = json::parse(body.substr(0, 64 * 1024), ec);
+  std::pair<std::string, std::string> out;
+  if (ec || !v.is_object()) return out;
+  const auto& o = v.get_object();
+  if (auto* e = o.if_contains("error"); e && e->is_string()) out.first = std::string(e->get_string());
+  for (const char* key : {"message", "error_description"}) {
+    if (auto* m = o.if_contains(key); m && m->is_string()) {
+      out.second = std::string(m->get_string());
+      break;
+    }
+  }
+  if (out.second.size() > 300) out.second.resize(300);
+  return out;
+}
+
+std::string truncated(std::string_view body) {
+  return std::string(body.substr(0, max_error_body));
+}
+
+// Overwrites a header's value in place before the request is freed.
+void wipe_header(http::Request& request, std::string_view name) {
+  if (auto value = request.headers.get(name)) {
+    OPENSSL_cleanse(const_cast<char*>(value->data()), value->size());
+  }
+}
+
+struct Attempt {
+  int status = 0;  // 0: no answer
+  std::optional<http::Response> response;
+  std::optional<error> failure;
+};
+
+}  // namespace
+
+HarvestClient::HarvestClient(ClientConfig config, std::shared_ptr<Transport> transport,
+                             std::shared_ptr<TokenSource> tokens, ClientOptions options)
+    : state_(std::make_shared<State>()) {
+  if (!transport || !tokens) throw error(errc::validation_failed, "HarvestClient: a transport and a token source are needed");
+  if (config.user_agent.empty()) throw error(errc::validation_failed, "user_agent: Harvest answers 400 without one");
+  if (config.account_id.empty()) {
+    throw error(errc::validation_failed, "account_id: the Harvest-Account-Id header needs the connection's account ID");
+  }
+  (void)resolve_api_url(config.api_url, "/users/me");  // validates api_url
+  if (config.account_key.empty()) config.account_key = account_digest(config.api_url, config.account_id);
+  if (!options.sleep) options.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
+  if (options.rate_limits.enabled) {
+    state_->general = RateLimiter::shared(config.account_key, options.rate_limits.general);
+    state_->reports = RateLimiter::shared(config.account_key + "/reports", options.rate_limits.reports);
+  }
+  state_->config = std::move(config);
+  state_->transport = std::move(transport);
+  state_->tokens = std::move(tokens);
+  state_->options = std::move(options);
+}
+
+namespace {
+
+ApiResponse execute(HarvestClient::State& s, std::string_view method, const std::string& url, bool reports,
+                    std::optional<std::string_view> json_body, bool with_account_header) {
+  const auto deadline = steady::now() + s.options.retry.deadline;
+  AccessToken token = s.tokens->current();
+  bool refreshed_after_401 = false;
+  unsigned attempt = 0;
+  for (;;) {
+    ++attempt;
+    Attempt result;
+    {
+      std::optional<RateLimiter::Permit> reports_permit;
+      std::optional<RateLimiter::Permit> general_permit;
+      if (reports && s.reports) reports_permit.emplace(s.reports->acquire(deadline));
+      if (s.general) general_permit.emplace(s.general->acquire(deadline));
+
+      http::Request request;
+      request.method = std::string(method);
+      request.target = url;
+      std::string authorization;
+      authorization.reserve(7 + token.value.size());
+      authorization.append("Bearer ").append(token.value.reveal_string());
+      request.headers.set("Authorization", authorization);
+      OPENSSL_cleanse(authorization.data(), authorization.size());
+      if (with_account_header) request.headers.set("Harvest-Account-Id", s.config.account_id.reveal_string());
+      request.headers.set("User-Agent", s.config.user_agent);
+      request.headers.set("Accept", "application/json");
+      if (json_body) {
+        request.headers.set("Content-Type", "application/json");
+        request.body = std::string(*json_body);
+      }
+      ++s.sent;
+      try {
+        result.response = s.transport->send(request, deadline);
+        result.status = result.response->status;
+      } catch (const error& e) {
+        if (e.kind() != errc::network_error && e.kind() != errc::timeout) {
+          wipe_header(request, "Authorization");
+          wipe_header(request, "Harvest-Account-Id");
+          throw;
+        }
+        result.failure = e;
+      }
+      wipe_header(request, "Authorization");
+      wipe_header(request, "Harvest-Account-Id");
+    }  // permits complete here: the slot's window starts at the answer
+
+    const int status = result.status;
+    if (status >= 200 && status < 400) {
+      return {status, std::move(result.response->headers), std::move(result.response->body)};
+    }
+    if (status == 401) {
+      const auto [server_error, server_message] = error_fields(result.response->body);
+      UnauthorizedContext context;
+      context.account_header_sent = with_account_header;
+      context.personal_access_token = s.tokens->personal_access_token();
+      if (!refreshed_after_401 && s.tokens->refreshable()) {
+        std::optional<AccessToken> fresh;
+        try {
+          fresh = s.tokens->refresh_after_unauthorized(token);
+        } catch (const error& e) {
+          if (e.kind() == errc::token_error && e.server_error() == "invalid_grant") {
+            context.refresh_refused = true;
+            throw error(errc::api_error, unauthorized_message(context, server_error), 401,
+                        truncated(result.response->body), server_error);
+          }
+          throw;
+        }
+        if (fresh) {
+          token = std::move(*fresh);
+          refreshed_after_401 = true;
+          --attempt;  // the refresh retry is not a failure attempt
+          continue;
+        }
+      }
+      context.fresh_token_refused = refreshed_after_401;
+      throw error(errc::api_error, unauthorized_message(context, server_error), 401, truncated(result.response->body),
+                  server_error);
+    }
+
+    std::optional<double> retry_after;
+    if (result.response) {
+      if (auto h = result.response->headers.get("Retry-After")) retry_after = parse_retry_after(*h);
+    }
+    const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - steady::now());
+    const RetryDecision decision = decide_retry(s.options.retry, method, status, retry_after, attempt, remaining,
+                                                unit_random());
+    if (status == 429 && s.general) {
+      // Everyone sharing the account's limiter holds off until Harvest lifts the throttle.
+      auto& limiter = reports && s.reports ? *s.reports : *s.general;
+      limiter.pause_until(steady::now() + (retry_after ? decision.delay : std::chrono::milliseconds(0)));
+    }
+    if (decision.retry) {
+      if (status == 429 && retry_after && s.general) {
+        // The pause above makes acquire() wait; sleeping too would wait twice.
+        continue;
+      }
+      s.options.sleep(decision.delay);
+      continue;
+    }
+
+    // Give up: say what happened and what to do.
+    if (!result.response) {
+      const error& e = *result.failure;
+      std::string message = std::string(e.what());
+      if (!is_idempotent(method)) {
+        message += " (a " + std::string(method) + " is not retried: it may have taken effect; check before sending it again)";
+      } else if (attempt > 1) {
+        message += " (after " + std::to_string(attempt) + " attempts)";
+      }
+      throw error(e.kind(), message);
+    }
+    const auto [server_error, server_message] = error_fields(result.response->body);
+    std::string message = "Harvest answered " + std::to_string(status) + " to " + std::string(method) + " " +
+                          api_relative_path(s.config.api_url, url);
+    if (!server_message.empty()) message += ": " + server_message;
+    if (status == 429) {
+      message += decision.reason == "deadline"
+                     ? " (rate limited; waiting for Retry-After would pass the request deadline)"
+                     : " (rate limited)";
+      throw error(errc::rate_limited, message, status, truncated(result.response->body), server_error, retry_after);
+    }
+    if (status >= 500) {
+      if (!is_idempotent(method)) {
+        message += " (a " + std::string(method) + " is not retried: it may have taken effect; check before sending it again)";
+      } else {
+        message += " (after " + std::to_string(attempt) + " attempts; Harvest may be having trouble, try again later)";
+      }
+    } else if (status == 400 && server_message.empty()) {
+      message += " (check the User-Agent and the parameters)";
+    } else if (status == 403) {
+      message += " (the authorizing user's role does not allow this; members can use /users/me and "
+                 "/users/me/project_assignments)";
+    } else if (status == 404) {
+      message += " (no such resource; check the path)";
+    }
+    throw error(errc::api_error, message, status, truncated(result.response->body), server_error, retry_after);
+  }
+}
+
+}  // namespace
+
+ApiResponse HarvestClient::request(std::string_view method, std::string_view path, const QueryParams& params,
+                                   std::optional<std::string_view> json_body) const {
+  const std::string url = resolve_api_url(state_->config.api_url, path, params);
+  const bool reports = is_reports_path(api_relative_path(state_->config.api_url, url));
+  return execute(*state_, method, url, reports, json_body, true);
+}
+
+std::string HarvestClient::get(std::string_view path, const QueryParams& params) const {
+  return request("GET", path, params).body;
+}
+std::string HarvestClient::post(std::string_view path, std::string_view json_body) const {
+  return request("POST", path, {}, json_body).body;
+}
+std::string HarvestClient::patch(std::string_view path, std::string_view json_body) const {
+  return request("PATCH", path, {}, json_body).body;
+}
+std::string HarvestClient::del(std::string_view path, const QueryParams& params) const {
+  return request("DELETE", path, params).body;
+}
+
+std::string HarvestClient::accounts() const {
+  std::string id = state_->config.id_url;
+  while (!id.empty() && id.back() == '/') id.pop_back();
+  // Not on the API host: no account header (the answer lists the accounts).
+  return execute(*state_, "GET", id + "/api/v2/accounts", false, std::nullopt, false).body;
+}
+
+Paginator HarvestClient::paginate(std::string_view path, const QueryParams& params) const {
+  const std::string url = resolve_api_url(state_->config.api_url, path, params);
+  std::string resource = resource_name(api_relative_path(state_->config.api_url, url));
+  return Paginator(std::make_shared<HarvestClient>(*this), url, std::move(resource));
+}
+
+const std::string& HarvestClient::api_url() const noexcept { return state_->config.api_url; }
+const ClientOptions& HarvestClient::options() const noexcept { return state_->options; }
+std::uint64_t HarvestClient::requests_sent() const noexcept { return state_->sent.load(); }
+
+// --- Paginator --------------------------------------------------------------------
+
+Paginator::Paginator(std::shared_ptr<HarvestClient> client, std::string first_url, std::string resource)
+    : client_(std::move(client)), resource_(std::move(resource)) {
+  start(std::move(first_url));
+}
+
+Paginator::Paginator(Paginator&&) noexcept = default;
+Paginator& Paginator::operator=(Paginator&&) noexcept = default;
+Paginator::~Paginator() = default;
+
+void Paginator::start(std::string url) {
+  auto client = client_;
+  auto resource = resource_;
+  auto fetch = [client, resource, url = std::move(url)]() -> std::shared_ptr<const PageData> {
+    auto data = std::make_shared<PageData>();
+    data->url = url;
+    // Links are absolute; resolving checks that they stay on the API host.
+    const std::string target = resolve_api_url(client->api_url(), url);
+    data->body = client->request("GET", target).body;
+    data->page = parse_page(data->body, resource);
+    return data;
+  };
+  const auto policy = client_->options().prefetch_pages > 0 ? std::launch::async : std::launch::deferred;
+  pending_.push_back(std::async(policy, std::move(fetch)));
+}
+
+std::shared_ptr<const PageData> Paginator::next() {
+  if (pending_.empty()) return nullptr;
+  auto future = std::move(pending_.front());
+  pending_.pop_front();
+  std::shared_ptr<const PageData> page;
+  try {
+    page = future.get();
+  } catch (...) {
+    exhausted_ = true;
+    throw;
+  }
+  ++pages_seen_;
+  records_seen_ += page->page.records.size();
+  if (page->page.total_entries) total_entries_ = page->page.total_entries;
+  if (page->page.next) {
+    start(*page->page.next);
+  } else {
+    exhausted_ = true;
+  }
+  return page;
+}
+
+}  // namespace harvest_connect::harvest

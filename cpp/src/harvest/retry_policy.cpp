@@ -1,0 +1,83 @@
+#include "harvest_connect/harvest/retry_policy.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <ctime>
+#include <string>
+
+namespace harvest_connect::harvest {
+
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return (x | 0x20) == (y | 0x20); });
+}
+
+std::string_view trim(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+bool is_idempotent(std::string_view method) noexcept {
+  for (std::string_view m : {"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"}) {
+    if (iequals(method, m)) return true;
+  }
+  return false;
+}
+
+std::chrono::milliseconds backoff(const RetryPolicy& policy, unsigned attempt, double unit_random) noexcept {
+  const double exponent = attempt > 1 ? static_cast<double>(attempt - 1) : 0.0;
+  double base = static_cast<double>(policy.initial_backoff.count()) * std::pow(std::max(policy.multiplier, 1.0), exponent);
+  base = std::min(base, static_cast<double>(policy.max_backoff.count()));
+  const double r = std::clamp(unit_random, 0.0, 1.0);
+  return std::chrono::milliseconds(static_cast<long long>(base / 2.0 + r * base / 2.0));
+}
+
+std::optional<double> parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now) {
+  value = trim(value);
+  if (value.empty()) return std::nullopt;
+  if (value.front() >= '0' && value.front() <= '9') {
+    double seconds = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+    if (ec != std::errc() || end != value.data() + value.size() || !std::isfinite(seconds)) return std::nullopt;
+    return std::max(seconds, 0.0);
+  }
+  // IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT".
+  std::tm tm{};
+  const std::string text(value);
+  const char* end = strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  if (end == nullptr || *end != '\0') return std::nullopt;
+  const std::time_t when = timegm(&tm);
+  if (when == static_cast<std::time_t>(-1)) return std::nullopt;
+  const double delta = std::difftime(when, std::chrono::system_clock::to_time_t(now));
+  return std::max(delta, 0.0);
+}
+
+RetryDecision decide_retry(const RetryPolicy& policy, std::string_view method, int status,
+                           std::optional<double> retry_after, unsigned attempt, std::chrono::milliseconds remaining,
+                           double unit_random) noexcept {
+  std::chrono::milliseconds delay;
+  if (status == 429) {
+    delay = retry_after ? std::chrono::milliseconds(static_cast<long long>(std::ceil(*retry_after * 1000.0)))
+                        : backoff(policy, attempt, unit_random);
+  } else if (status == 0 || (status >= 500 && status <= 599)) {
+    if (!is_idempotent(method)) return {};
+    if (attempt >= policy.max_attempts) return {false, {}, "attempts"};
+    delay = backoff(policy, attempt, unit_random);
+    // A 503 may say how long the outage lasts; never wait less than it asks.
+    if (retry_after) {
+      delay = std::max(delay, std::chrono::milliseconds(static_cast<long long>(std::ceil(*retry_after * 1000.0))));
+    }
+  } else {
+    return {};
+  }
+  if (delay >= remaining) return {false, delay, "deadline"};
+  return {true, delay, {}};
+}
+
+}  // namespace harvest_connect::harvest

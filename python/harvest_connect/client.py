@@ -1,0 +1,136 @@
+"""The authenticated Harvest API client of one connection (``conn.api()``).
+
+Every request carries ``Authorization: Bearer``, ``Harvest-Account-Id`` and ``User-Agent``;
+the engine keeps the account's rate limit, waits for ``Retry-After``, retries what is safe to
+retry and refreshes the token when it expires or Harvest refuses it. Blocking calls release
+the GIL, and :meth:`HarvestClient.paginate` fetches the next page while you work through the
+current one.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+
+from . import _core
+
+__all__ = ["HarvestClient", "Params"]
+
+ParamValue = Union[str, int, float, bool, _dt.date, _dt.datetime, None]
+Params = Union[Mapping[str, ParamValue], Sequence[Tuple[str, ParamValue]], None]
+
+_loads = json.loads
+
+
+def _param_value(value: ParamValue) -> str:
+    if isinstance(value, bool):  # before int: bool is an int
+        return "true" if value else "false"
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+            return value.isoformat(timespec="seconds") + "Z"
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _params(params: Params) -> List[Tuple[str, str]]:
+    if not params:
+        return []
+    items: Iterable[Tuple[str, ParamValue]] = params.items() if isinstance(params, Mapping) else params
+    return [(str(k), _param_value(v)) for k, v in items if v is not None]
+
+
+def _body(data: Any) -> Optional[str]:
+    if data is None:
+        return None
+    if isinstance(data, (bytes, bytearray)):
+        return bytes(data).decode("utf-8")
+    if isinstance(data, str):
+        return data
+    return json.dumps(data, separators=(",", ":"))
+
+
+def _decode(body: bytes) -> Any:
+    return _loads(body) if body else None
+
+
+class HarvestClient:
+    """API calls of one connection. Get one with ``conn.api()``.
+
+    Paths are relative to the API URL (``"/users/me"``; a leading ``"/v2"`` is accepted);
+    an absolute URL such as a page's ``links.next`` must be on the connection's API host.
+    """
+
+    __slots__ = ("_core", "_name")
+
+    def __init__(self, core: Any, name: str = "") -> None:
+        self._core = core
+        self._name = name
+
+    def __repr__(self) -> str:
+        return f"HarvestClient(connection={self._name!r}, api_url={self._core.api_url!r})"
+
+    @property
+    def api_url(self) -> str:
+        return str(self._core.api_url)
+
+    def request(self, method: str, path: str, params: Params = None, json_body: Any = None) -> Any:
+        """Sends one request; returns the decoded JSON answer (``None`` for an empty body)."""
+        return _decode(self._core.request(method.upper(), path, _params(params), _body(json_body)))
+
+    def get(self, path: str, params: Params = None) -> Any:
+        """``GET path`` → the decoded JSON answer."""
+        return _decode(self._core.request("GET", path, _params(params), None))
+
+    def post(self, path: str, json: Any = None) -> Any:  # noqa: A002 - mirrors requests
+        """``POST path`` with a JSON body. Never retried after a 5xx or a dropped connection."""
+        return _decode(self._core.request("POST", path, [], _body(json)))
+
+    def patch(self, path: str, json: Any = None) -> Any:  # noqa: A002
+        """``PATCH path`` with a JSON body. Never retried after a 5xx or a dropped connection."""
+        return _decode(self._core.request("PATCH", path, [], _body(json)))
+
+    def delete(self, path: str, params: Params = None) -> Any:
+        """``DELETE path``."""
+        return _decode(self._core.request("DELETE", path, _params(params), None))
+
+    def paginate(self, path: str, params: Params = None) -> Iterator[Dict[str, Any]]:
+        """Every record of a list endpoint, one at a time, across all pages (``links.next``).
+
+        One page is decoded at a time while the next is fetched in the background.
+        """
+        stream = self._core.paginate(path, _params(params))
+        loads = _loads
+        while True:
+            page = stream.next_page()
+            if page is None:
+                return
+            resource, body = page
+            records = loads(body)[resource]
+            del body, page
+            yield from records
+
+    def pages(self, path: str, params: Params = None) -> Iterator[Dict[str, Any]]:
+        """Every page of a list endpoint as its decoded JSON object."""
+        stream = self._core.paginate(path, _params(params))
+        while True:
+            page = stream.next_page()
+            if page is None:
+                return
+            yield _loads(page[1])
+
+    def accounts(self) -> List[Dict[str, Any]]:
+        """The accounts the token can reach (``GET {id_url}/api/v2/accounts``)."""
+        answer = _loads(self._core.accounts())
+        return list(answer.get("accounts", [])) if isinstance(answer, dict) else []
+
+    def export_jsonl(self, path: str, output: str, params: Params = None, progress: Any = None) -> int:
+        """Writes every record of a list endpoint to ``output`` as JSON Lines; returns the count.
+
+        The records are written as Harvest sent them, without building Python objects.
+        ``progress(records, total_or_None)`` is called after each page.
+        """
+        return int(self._core.export_jsonl(path, _params(params), str(output), progress))

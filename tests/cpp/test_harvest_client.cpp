@@ -1,0 +1,401 @@
+// HarvestClient against an in-process fake transport: headers, retries, 401 refresh,
+// Retry-After, pagination. (The emulator tests cover the same over real HTTPS.)
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+
+#include "harvest_connect/error.hpp"
+#include "harvest_connect/harvest/client.hpp"
+#include "harvest_connect/harvest/paginator.hpp"
+
+using namespace std::chrono_literals;
+using namespace harvest_connect;
+using namespace harvest_connect::harvest;
+
+namespace {
+
+struct Seen {
+  std::string method, target, authorization, account, user_agent, body;
+};
+
+class FakeTransport final : public Transport {
+ public:
+  using Handler = std::function<http::Response(const http::Request&, int call)>;
+  explicit FakeTransport(Handler handler) : handler_(std::move(handler)) {}
+  http::Response send(const http::Request& request, std::chrono::steady_clock::time_point) override {
+    int call;
+    {
+      std::lock_guard lock(mutex_);
+      call = static_cast<int>(seen.size());
+      seen.push_back({request.method, request.target, std::string(request.headers.get("Authorization").value_or("")),
+                      std::string(request.headers.get("Harvest-Account-Id").value_or("")),
+                      std::string(request.headers.get("User-Agent").value_or("")), request.body});
+    }
+    return handler_(request, call);
+  }
+  std::mutex mutex_;
+  std::vector<Seen> seen;
+
+ private:
+  Handler handler_;
+};
+
+class CountingTokens final : public TokenSource {
+ public:
+  AccessToken current() override {
+    std::lock_guard lock(m);
+    return {crypto::Secret::from_string(token), std::nullopt, generation};
+  }
+  std::optional<AccessToken> refresh_after_unauthorized(const AccessToken& rejected) override {
+    std::lock_guard lock(m);
+    if (rejected.generation == generation) {
+      ++refreshes;
+      ++generation;
+      token = "token-" + std::to_string(generation);
+    }
+    return AccessToken{crypto::Secret::from_string(token), std::nullopt, generation};
+  }
+  bool refreshable() const noexcept override { return true; }
+  std::mutex m;
+  std::string token = "token-1";
+  std::uint64_t generation = 1;
+  int refreshes = 0;
+};
+
+http::Response answer(int status, std::string body = "{}") {
+  http::Response r;
+  r.status = status;
+  r.body = std::move(body);
+  r.headers.set("Content-Type", "application/json");
+  return r;
+}
+
+ClientConfig config() {
+  ClientConfig c;
+  c.api_url = "https://api.example.test/v2";
+  c.id_url = "https://id.example.test";
+  c.account_id = crypto::Secret::from_string("123456");
+  c.user_agent = "Tests (tests@example.com)";
+  c.account_key = "fake-account";
+  return c;
+}
+
+struct Sleeps {
+  std::mutex m;
+  std::vector<std::chrono::milliseconds> waits;
+  ClientOptions options(bool rate_limits = false) {
+    ClientOptions o;
+    o.rate_limits.enabled = rate_limits;
+    o.sleep = [this](std::chrono::milliseconds d) {
+      std::lock_guard lock(m);
+      waits.push_back(d);
+    };
+    return o;
+  }
+};
+
+}  // namespace
+
+TEST(HarvestClient, EveryRequestCarriesTheThreeHeadersAndTheTokenOnlyInOne) {
+  auto transport = std::make_shared<FakeTransport>([](const http::Request&, int) { return answer(200, R"({"id":1})"); });
+  Sleeps sleeps;
+  HarvestClient client(config(), transport, std::make_shared<StaticTokenSource>(crypto::Secret::from_string("pat-xyz")),
+                       sleeps.options());
+  EXPECT_EQ(client.get("/users/me"), R"({"id":1})");
+  (void)client.post("/time_entries", R"({"hours":1})");
+  ASSERT_EQ(transport->seen.size(), 2u);
+  for (const auto& s : transport->seen) {
+    EXPECT_EQ(s.authorization, "Bearer pat-xyz");
+    EXPECT_EQ(s.account, "123456");
+    EXPECT_EQ(s.user_agent, "Tests (tests@example.com)");
+    EXPECT_EQ(s.target.find("pat-xyz"), std::string::npos);
+  }
+  EXPECT_EQ(transport->seen[0].target, "https://api.example.test/v2/users/me");
+  EXPECT_EQ(transport->seen[1].method, "POST");
+  EXPECT_EQ(transport->seen[1].body, R"({"hours":1})");
+}
+
+TEST(HarvestClient, A401LeadsToOneRefreshAndSuccess) {
+  auto transport = std::make_shared<FakeTransport>([](const http::Request& r, int) {
+    if (r.headers.get("Authorization") == "Bearer token-1") {
+      return answer(401, R"({"error":"invalid_token","error_description":"expired"})");
+    }
+    return answer(200, R"({"ok":true})");
+  });
+  auto tokens = std::make_shared<CountingTokens>();
+  Sleeps sleeps;
+  HarvestClient client(config(), transport, tokens, sleeps.options());
+  EXPECT_EQ(client.get("/users/me"), R"({"ok":true})");
+  EXPECT_EQ(tokens->refreshes, 1);
+  EXPECT_EQ(transport->seen.size(), 2u);
+  EXPECT_EQ(transport->seen[1].authorization, "Bearer token-2");
+}
+
+TEST(HarvestClient, ManyThreadsRefusedWithOneTokenRefreshOnce) {
+  auto transport = std::make_shared<FakeTransport>([](const http::Request& r, int) {
+    if (r.headers.get("Authorization") == "Bearer token-1") return answer(401, R"({"error":"invalid_token"})");
+    return answer(200, "{}");
+  });
+  auto tokens = std::make_shared<CountingTokens>();
+  Sleeps sleeps;
+  HarvestClient client(config(), transport, tokens, sleeps.options());
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int i = 0; i < 16; ++i) {
+    threads.emplace_back([&] {
+      try {
+        (void)client.get("/users/me");
+      } catch (...) {
+        ++failures;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(tokens->refreshes, 1);
+}
+
+TEST(HarvestClient, A401WithAFreshTokenBlamesTheAccountHeader) {
+  auto transport = std::make_shared<FakeTransport>(
+      [](const http::Request&, int) { return answer(401, R"({"error":"invalid_token","error_description":"x"})"); });
+  auto tokens = std::make_shared<CountingTokens>();
+  Sleeps sleeps;
+  HarvestClient client(config(), transport, tokens, sleeps.options());
+  try {
+    (void)client.get("/users/me");
+    FAIL();
+  } catch (const error& e) {
+    EXPECT_EQ(e.kind(), errc::api_error);
+    EXPECT_EQ(e.http_status(), 401);
+    EXPECT_EQ(e.server_error(), "invalid_token");
+    EXPECT_NE(std::string(e.what()).find("Harvest-Account-Id"), std::string::npos) << e.what();
+    EXPECT_EQ(std::string(e.what()).find("token-"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(tokens->refreshes, 1);  // once, not in a loop
+  EXPECT_EQ(transport->seen.size(), 2u);
+}
+
+TEST(HarvestClient, A5xxIsRetriedForGetNotForPost) {
+  auto transport = std::make_shared<FakeTransport>([](const http::Request& r, int call) {
+    if (r.method == "GET" && call < 2) return answer(503, R"({"message":"busy"})");
+    if (r.method == "POST") return answer(500, R"({"message":"oops"})");
+    return answer(200, R"({"ok":1})");
+  });
+  Sleeps sleeps;
+  HarvestClient client(config(), transport, std::make_shared<StaticTokenSource>(crypto::Secret::from_string("t")),
+                       sleeps.options());
+  EXPECT_EQ(client.get("/users/me"), R"({"ok":1})");
+  EXPECT_EQ(transport->seen.size(), 3u);
+  EXPECT_EQ(sleeps.waits.size(), 2u);
+  try {
+    (void)client.post("/time_entries", "{}");
+    FAIL();
+  } catch (const error& e) {
+    EXPECT_EQ(e.http_status(), 500);
+    EXPECT_NE(std::string(e.what()).find("not retried"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(transport->seen.size(), 4u);  // one POST only
+}
+
+TEST(HarvestClient, DroppedConnectionsRetriedForGetOnly) {
+  auto transport = std::make_shared<FakeTransport>([](const http::Request& r, int call) -> http::Response {
+    if (r.method == "POST" || call == 0) throw error(errc::network_error, "the connection was closed before an answer");
+    return answer(200, "{}");
+  });
+  Sleeps sleeps;
+  HarvestClient client(config(), transport, std::make_shared<StaticTokenSource>(crypto::Secret::from_string("t")),
+                       sleeps.options());
+  EXPECT_EQ(client.get("/users/me"), "{}");
+  EXPECT_EQ(transport->seen.size(), 2u);
+  try {
+    (void)client.post("/time_entries", "{}");
+    FAIL();
+  } catch (const error& e) {
+    EXPECT_EQ(e.kind(), errc::network_error);
+  }
+  EXPECT_EQ(transport->seen.size(), 3u);
+}
+
+TEST(HarvestClient, RetryAfterIsHonoured) {
+  auto transport = std::make_shared<FakeTransport>([](const http::Request&, int call) {
+    if (call == 0) {
+      auto r = answer(429, R"({"message":"slow down"})");
+      r.headers.set("Retry-After", "7");
+      return r;
+    }
+    return answer(200, "{}");
+  });
+  Sleeps sleeps;
+  HarvestClient client(config(), transport, std::make_shared<StaticTokenSource>(crypto::Secret::from_string("t")),
+                       sleeps.options());
+  EXPECT_EQ(client.get("/users/me"), "{}");
+  ASSERT_EQ(sleeps.waits.size(), 1u);
+  EXPECT_EQ(sleeps.waits[0], 7000ms);
+}
+
+TEST(HarvestClient, RateLimitedWhenRetryAfterPassesTheDeadline) {
+  auto transport = std::make_shared<FakeTransport>([](const http::Request&, int) {
+    auto r = answer(429, "{}");
+    r.headers.set("Retry-After", "900");
+    return r;
+  });
+  Sleeps sleeps;
+  HarvestClient client(config(), transport, std::make_shared<StaticTokenSource>(crypto::Secret::from_string("t")),
+                       sleeps.options());
+  try {
+    (void)client.get("/reports/time/clients");
+    FAIL();
+  } catch (const error& e) {
+    EXPECT_EQ(e.kind(), errc::rate_limited);
+    EXPECT_EQ(e.retry_after(), 900.0);
+  }
+}
+
+TEST(HarvestClient, ClientErrorsCarryHarvestsMessage) {
+  auto transport = std::make_shared<FakeTransport>(
+      [](const http::Request&, int) { return answer(422, R"({"message":"per_page must be at most 2000"})"); });
+  Sleeps sleeps;
+  HarvestClient client(config(), transport, std::make_shared<StaticTokenSource>(crypto::Secret::from_string("t")),
+                       sleeps.options());
+  try {
+    (void)client.get("/time_entries", {{"per_page", "5000"}});
+    FAIL();
+  } catch (const error& e) {
+    EXPECT_EQ(e.http_status(), 422);
+    EXPECT_NE(std::string(e.what()).find("per_page must be at most 2000"), std::string::npos) << e.what();
+    EXPECT_NE(e.body().find("per_page"), std::string::npos);
+  }
+  EXPECT_EQ(transport->seen.size(), 1u);
+}
+
+namespace {
+// Five pages of three records each, page style then cursor style.
+http::Response page_answer(const http::Request& r, int) {
+  const std::string& t = r.target;
+  int page = 1;
+  if (auto pos = t.find("page="); pos != std::string::npos && t[pos - 1] != '_') page = t[pos + 5] - '0';
+  if (auto pos = t.find("cursor="); pos != std::string::npos) page = t[pos + 7] - '0';
+  std::string records;
+  for (int i = 0; i < 3; ++i) {
+    if (i) records += ',';
+    records += R"({"id":)" + std::to_string(page * 10 + i) + R"(,"hours":1.25})";
+  }
+  std::string next = "null";
+  if (page < 3) next = "\"https://api.example.test/v2/time_entries?page=" + std::to_string(page + 1) + "&per_page=3\"";
+  else if (page < 5) next = "\"https://api.example.test/v2/time_entries?cursor=" + std::to_string(page + 1) + "\"";
+  return answer(200, R"({"time_entries":[)" + records + R"(],"total_entries":15,"links":{"next":)" + next + "}}");
+}
+}  // namespace
+
+TEST(HarvestClient, PaginateFollowsLinksNextPageAndCursorStyle) {
+  for (unsigned prefetch : {0u, 1u}) {
+    auto transport = std::make_shared<FakeTransport>(page_answer);
+    Sleeps sleeps;
+    auto options = sleeps.options();
+    options.prefetch_pages = prefetch;
+    HarvestClient client(config(), transport, std::make_shared<StaticTokenSource>(crypto::Secret::from_string("t")),
+                         options);
+    auto pages = client.paginate("/v2/time_entries", {{"per_page", "3"}});
+    std::vector<std::string> ids;
+    while (auto page = pages.next()) {
+      EXPECT_EQ(page->page.resource, "time_entries");
+      for (auto record : page->page.records) ids.emplace_back(record.substr(6, 2));
+    }
+    EXPECT_EQ(pages.next(), nullptr);
+    ASSERT_EQ(ids.size(), 15u) << prefetch;
+    EXPECT_EQ(ids.front(), "10");
+    EXPECT_EQ(ids.back(), "52");
+    EXPECT_EQ(pages.pages_seen(), 5u);
+    EXPECT_EQ(pages.total_entries(), 15);
+    EXPECT_EQ(transport->seen.size(), 5u);
+  }
+}
+
+TEST(HarvestClient, PaginateRefusesALinkToAnotherHost) {
+  auto transport = std::make_shared<FakeTransport>([](const http::Request&, int) {
+    return answer(200, R"({"users":[{"id":1}],"links":{"next":"https://evil.example/v2/users?page=2"}})");
+  });
+  Sleeps sleeps;
+  HarvestClient client(config(), transport, std::make_shared<StaticTokenSource>(crypto::Secret::from_string("t")),
+                       sleeps.options());
+  auto pages = client.paginate("/users");
+  ASSERT_NE(pages.next(), nullptr);
+  try {
+    (void)pages.next();
+    FAIL();
+  } catch (const error& e) {
+    EXPECT_EQ(e.kind(), errc::validation_failed);
+  }
+  EXPECT_EQ(transport->seen.size(), 1u);
+}
+
+TEST(HarvestClient, RequestsPassTheSharedLimiter) {
+  auto transport = std::make_shared<FakeTransport>([](const http::Request&, int) { return answer(200, "{}"); });
+  Sleeps sleeps;
+  auto options = sleeps.options(true);
+  options.rate_limits.general = RateLimit{1000, std::chrono::milliseconds(60'000)};
+  auto cfg = config();
+  cfg.account_key = "limiter-test-account";
+  HarvestClient a(cfg, transport, std::make_shared<StaticTokenSource>(crypto::Secret::from_string("t")), options);
+  HarvestClient b(cfg, transport, std::make_shared<StaticTokenSource>(crypto::Secret::from_string("t")), options);
+  for (int i = 0; i < 3; ++i) (void)a.get("/users/me");
+  for (int i = 0; i < 2; ++i) (void)b.get("/users/me");
+  auto limiter = RateLimiter::shared("limiter-test-account", options.rate_limits.general);
+  EXPECT_EQ(limiter->used(RateLimiter::clock::now()), 5u);
+}
+
+#include <filesystem>
+#include <fstream>
+
+#include "harvest_connect/harvest/export.hpp"
+
+TEST(HarvestClient, ExportWritesOneRecordPerLineAsSent) {
+  auto transport = std::make_shared<FakeTransport>(page_answer);
+  Sleeps sleeps;
+  HarvestClient client(config(), transport, std::make_shared<StaticTokenSource>(crypto::Secret::from_string("t")),
+                       sleeps.options());
+  const auto dir = std::filesystem::temp_directory_path() / ("hc-export-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto file = dir / "entries.jsonl";
+  std::vector<std::uint64_t> progress;
+  const auto n = export_jsonl(client, "/time_entries", {}, file, [&](const ExportProgress& p) {
+    progress.push_back(p.records);
+    EXPECT_EQ(p.total_entries, 15);
+  });
+  EXPECT_EQ(n, 15u);
+  EXPECT_EQ(progress, (std::vector<std::uint64_t>{3, 6, 9, 12, 15}));
+  std::ifstream in(file);
+  std::string line;
+  std::vector<std::string> lines;
+  while (std::getline(in, line)) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 15u);
+  EXPECT_EQ(lines[0], R"({"id":10,"hours":1.25})");
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator{}), 1);
+  std::filesystem::remove_all(dir);
+}
+
+#include "harvest_connect/harvest/connection_test.hpp"
+
+TEST(HarvestClient, PingReportsTheUserOrWhatWentWrong) {
+  auto transport = std::make_shared<FakeTransport>([](const http::Request& r, int) {
+    if (r.headers.get("Authorization") == "Bearer good") {
+      return answer(200, R"({"id":7,"first_name":"Ada","last_name":"Lovelace","email":"ada@example.com"})");
+    }
+    return answer(401, R"({"error":"invalid_token","error_description":"..."})");
+  });
+  Sleeps sleeps;
+  HarvestClient good(config(), transport, std::make_shared<StaticTokenSource>(crypto::Secret::from_string("good")),
+                     sleeps.options());
+  auto result = ping(good);
+  EXPECT_TRUE(result.ok);
+  EXPECT_EQ(result.status_code, 200);
+  EXPECT_EQ(result.user, "Ada Lovelace");
+  HarvestClient bad(config(), transport, std::make_shared<StaticTokenSource>(crypto::Secret::from_string("bad")),
+                    sleeps.options());
+  result = ping(bad);
+  EXPECT_FALSE(result.ok);
+  EXPECT_EQ(result.status_code, 401);
+  EXPECT_NE(result.message.find("Harvest-Account-Id"), std::string::npos) << result.message;
+  EXPECT_EQ(result.message.find("bad"), std::string::npos) << result.message;
+}

@@ -1,0 +1,63 @@
+"""Helpers of the API-call tests: an emulator, a store whose connection is authorized through
+the paste flow, and a worker script run in other processes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, List
+
+import harvest_connect as hc
+from harvest_connect.testing import HarvestEmulator
+
+WORKER = Path(__file__).with_name("_harvest_worker.py")
+USER_AGENT = "harvest-connect tests (tests@example.com)"
+
+
+@dataclass
+class Env:
+    emu: HarvestEmulator
+    store: Any
+    key: Any
+    path: Path
+    app: Any
+
+    def conn(self, name: str = "acme") -> Any:
+        return self.store.connection(name)
+
+    def counter(self, name: str) -> int:
+        return int(self.emu.counters().get(name, 0))
+
+    def refreshes(self) -> int:
+        return self.counter("token_requests.refresh_token")
+
+    def child_env(self) -> dict:
+        env = dict(os.environ)
+        env["HARVEST_CONNECT_KEY"] = self.key.to_base64()
+        env["SSL_CERT_FILE"] = self.emu.ca_file
+        return env
+
+    def worker(self, *args: str) -> "subprocess.Popen[str]":
+        return subprocess.Popen([sys.executable, str(WORKER), str(self.path), *args], env=self.child_env(),
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def make_env(emu: HarvestEmulator, tmp: Path, *, authorize: bool = True) -> Env:
+    key = hc.Key.generate()
+    path = tmp / "store.db"
+    store = hc.Store.open(path, key=key)
+    app = emu.register_app("tests", "http://127.0.0.1:8765/callback")
+    store.create_oauth_client("app", client_id=app.client_id, client_secret=app.client_secret,
+                              redirect_uri=app.redirect_url)
+    conn = store.create_connection("acme", oauth_client="app", account_id=str(emu.account_id),
+                                   api_url=emu.api_url, id_url=emu.id_url, user_agent=USER_AGENT)
+    if authorize:
+        conn.complete_authorization(emu.approve(conn.authorization_url()))
+    return Env(emu, store, key, path, app)
+
+
+def lines(text: str) -> List[str]:
+    return [line for line in text.splitlines() if line.strip()]

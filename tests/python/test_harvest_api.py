@@ -1,0 +1,321 @@
+"""API calls through a connection, against the emulator over HTTPS: headers, test connection,
+pagination, token refresh (ahead of expiry, after a 401, across threads and processes),
+rate limits, Retry-After, retries, a process killed during a refresh."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+import harvest_connect as hc
+from harvest_connect.testing import HarvestEmulator
+
+from _harvest_support import USER_AGENT, Env, make_env
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
+    with HarvestEmulator(entries=450) as emu:
+        monkeypatch.setenv("SSL_CERT_FILE", emu.ca_file)
+        monkeypatch.setenv("HARVEST_CONNECT_HOME", str(tmp_path / "home"))
+        e = make_env(emu, tmp_path)
+        yield e
+        e.store.close()
+
+
+def _emulated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **options: object) -> Iterator[Env]:
+    with HarvestEmulator(**options) as emu:  # type: ignore[arg-type]
+        monkeypatch.setenv("SSL_CERT_FILE", emu.ca_file)
+        monkeypatch.setenv("HARVEST_CONNECT_HOME", str(tmp_path / "home"))
+        e = make_env(emu, tmp_path)
+        yield e
+        e.store.close()
+
+
+# --- headers, get/post, test connection -------------------------------------------------
+
+def test_every_request_carries_the_three_headers_and_no_token_in_the_url(env: Env) -> None:
+    api = env.conn().api()
+    me = api.get("/users/me")
+    assert me["id"] == env.emu.default_user()["id"]
+    assert api.get("/v2/users/me") == me  # a leading /v2 is not doubled
+    entry = env.emu.request_log()[-1]
+    headers = {k.lower(): v for k, v in entry["headers"]}
+    assert headers["authorization"] == "[redacted]"
+    assert headers["harvest-account-id"] == "[redacted]"
+    assert headers["user-agent"] == USER_AGENT
+    assert entry["target"] == "/v2/users/me"
+    assert repr(api).startswith("HarvestClient(connection=")
+
+
+def test_post_patch_delete(env: Env) -> None:
+    api = env.conn().api()
+    project = next(api.paginate("/projects"))
+    task = next(api.paginate("/tasks"))
+    created = api.post("/time_entries", json={"project_id": project["id"], "task_id": task["id"],
+                                              "spent_date": "2024-05-01", "hours": 1.5, "notes": "from tests"})
+    assert created["hours"] == 1.5
+    assert any(e["method"] == "POST" and e["status"] == 201 for e in env.emu.request_log())
+
+
+def test_an_absolute_url_must_be_on_the_api_host(env: Env) -> None:
+    api = env.conn().api()
+    assert api.get(env.emu.api_url + "/users/me")["id"]
+    with pytest.raises(hc.ValidationError, match="API host"):
+        api.get("https://example.com/v2/users/me")
+    with pytest.raises(hc.ValidationError):
+        api.get(env.emu.id_url + "/api/v2/oauth2/token")
+
+
+def test_test_connection_records_authorized(env: Env) -> None:
+    conn = env.conn()
+    result = conn.test()
+    assert result.ok and result.status_code == 200 and bool(result)
+    assert result.user and result.user in result.message
+    again = env.store.connection("acme")
+    assert again.status == "authorized" and again.last_error is None
+
+
+def test_a_wrong_account_id_says_so_and_goes_offline(env: Env) -> None:
+    # A token that is fine (a personal access token) with an account it cannot reach: Harvest
+    # answers 401 invalid_token, and the message points at the account header.
+    pat = env.emu.create_personal_access_token()
+    env.store.create_token_connection("pat-bad", access_token=pat, account_id="999999999",
+                                      api_url=env.emu.api_url, id_url=env.emu.id_url, user_agent=USER_AGENT)
+    result = env.store.connection("pat-bad").test()
+    assert not result.ok and result.status_code == 401
+    assert "Harvest-Account-Id" in result.message
+    assert pat not in result.message
+    after = env.store.connection("pat-bad")
+    assert after.status == "offline"
+    assert after.last_error and "Harvest-Account-Id" in after.last_error and pat not in after.last_error
+
+
+def test_personal_access_token_connections_work_everywhere(env: Env) -> None:
+    pat = env.emu.create_personal_access_token()
+    env.store.create_token_connection("pat", access_token=pat, account_id=str(env.emu.account_id),
+                                      api_url=env.emu.api_url, id_url=env.emu.id_url, user_agent=USER_AGENT)
+    conn = env.store.connection("pat")
+    assert conn.test().ok
+    api = conn.api()
+    assert sum(1 for _ in api.paginate("/time_entries")) == env.emu.time_entry_count()
+    assert any(a["id"] == env.emu.account_id for a in api.accounts())
+    assert env.refreshes() == 0
+
+
+def test_test_of_a_never_authorized_connection(env: Env) -> None:
+    env.store.create_connection("later", oauth_client="app", account_id=str(env.emu.account_id),
+                                api_url=env.emu.api_url, id_url=env.emu.id_url, user_agent=USER_AGENT)
+    result = env.store.connection("later").test()
+    assert not result.ok and "not authorized" in result.message
+    assert env.store.connection("later").status == "not_authorized"
+
+
+# --- pagination ---------------------------------------------------------------------------
+
+def test_paginate_yields_every_record_once(env: Env) -> None:
+    api = env.conn().api()
+    ids = [e["id"] for e in api.paginate("/time_entries", {"per_page": 100})]
+    assert len(ids) == env.emu.time_entry_count() == 450
+    assert len(set(ids)) == len(ids)
+    pages = [e for e in env.emu.request_log() if e["target"].startswith("/v2/time_entries")]
+    assert len(pages) == 5
+
+
+def test_paginate_cursor_style(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for e in _emulated(tmp_path, monkeypatch, entries=300, cursor_pagination=True):
+        ids = [r["id"] for r in e.conn().api().paginate("/time_entries", {"per_page": 70})]
+        assert len(ids) == 300 == len(set(ids))
+        assert any("cursor=" in x["target"] for x in e.emu.request_log())
+
+
+def test_paginate_empty_and_params(env: Env) -> None:
+    api = env.conn().api()
+    assert list(api.paginate("/time_entries", {"from": "2999-01-01"})) == []
+
+
+# --- tokens -------------------------------------------------------------------------------
+
+def test_refresh_ahead_of_expiry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Tokens that live 4 minutes expire within the 5 minute leeway: refreshed before use.
+    for e in _emulated(tmp_path, monkeypatch, entries=10, access_token_lifetime=240.0):
+        before = e.refreshes()
+        assert e.conn().api().get("/users/me")["id"]
+        assert e.refreshes() == before + 1
+        assert not any(x["status"] == 401 for x in e.emu.request_log())  # never sent an expired token
+
+
+def test_a_401_leads_to_one_refresh_and_success(env: Env) -> None:
+    api = env.conn().api()
+    api.get("/users/me")
+    env.emu.expire_tokens()
+    before = env.refreshes()
+    assert api.get("/users/me")["id"]
+    assert env.refreshes() == before + 1
+    statuses = [x["status"] for x in env.emu.request_log() if x["target"] == "/v2/users/me"]
+    assert statuses[-2:] == [401, 200]
+
+
+def test_invalid_grant_sets_offline_with_advice(env: Env) -> None:
+    # Keep the store as it is, let a refresh rotate the refresh token, then put the old store
+    # back: its refresh token is now refused (invalid_grant).
+    env.store.close()
+    shutil.copy(env.path, env.path.with_suffix(".bak"))
+    with hc.Store.open(env.path, key=env.key) as store:
+        env.emu.expire_tokens()
+        store.connection("acme").api().get("/users/me")
+    for suffix in ("-wal", "-shm"):
+        Path(str(env.path) + suffix).unlink(missing_ok=True)
+    shutil.copy(env.path.with_suffix(".bak"), env.path)
+    env.store = hc.Store.open(env.path, key=env.key)
+    env.emu.expire_tokens()
+    with pytest.raises(hc.HarvestConnectError, match="authorize"):
+        env.conn().api().get("/users/me")
+    conn = env.conn()
+    assert conn.status == "offline"
+    assert conn.last_error and "authorize" in conn.last_error
+
+
+def test_rotated_refresh_tokens_survive_a_process_restart(env: Env) -> None:
+    env.emu.expire_tokens()
+    env.conn().api().get("/users/me")  # refresh 1: rotates the refresh token
+    env.emu.expire_tokens()
+    child = env.worker("get", "/users/me")  # a new process: refresh 2 with the rotated token
+    out, err = child.communicate(timeout=60)
+    assert child.returncode == 0, err
+    assert json.loads(out)["id"]
+    assert env.refreshes() == 2
+    assert env.counter("token_errors") == 0
+
+
+def test_four_processes_of_sixteen_threads_refresh_once(env: Env) -> None:
+    env.store.connection("acme").api().get("/users/me")
+    workers = [env.worker("threads", "16", "5") for _ in range(4)]
+    try:
+        for w in workers:
+            assert w.stdout is not None and w.stdout.readline().strip() == "ready"
+        env.emu.expire_tokens()  # every process holds the token that just expired
+        before = env.refreshes()
+        for w in workers:
+            assert w.stdin is not None
+            w.stdin.write("go\n")
+            w.stdin.flush()
+        results = []
+        for w in workers:
+            out, err = w.communicate(timeout=120)
+            assert w.returncode == 0, (out, err)
+            results.append(json.loads(out.strip().splitlines()[-1]))
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                w.kill()
+    assert sum(r["ok"] for r in results) == 4 * 16 * 5
+    assert sum(r["failed"] for r in results) == 0
+    assert env.refreshes() == before + 1
+
+
+@pytest.mark.parametrize("rotate", [False, True])
+def test_a_process_killed_during_a_refresh_leaves_a_usable_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 rotate: bool) -> None:
+    for e in _emulated(tmp_path, monkeypatch, entries=10, rotate_refresh_tokens=rotate):
+        e.emu.expire_tokens()
+        e.emu.set_faults(path_prefix="/api/v2/oauth2/token", latency=30.0)
+        before = e.refreshes()
+        child = e.worker("get", "/users/me")
+        deadline = time.monotonic() + 60
+        while e.refreshes() == before and time.monotonic() < deadline:  # the refresh is in flight
+            time.sleep(0.02)
+        assert e.refreshes() == before + 1
+        child.send_signal(signal.SIGKILL)
+        child.communicate(timeout=30)  # reaps it and closes the pipes
+        e.emu.clear_faults()
+
+        e.store.close()
+        with hc.Store.open(e.path, key=e.key) as store:
+            assert store.verify() == []
+            conn = store.connection("acme")
+            assert conn.has_tokens
+            if not rotate:
+                # The old refresh token still works: the next call refreshes and succeeds.
+                assert conn.api().get("/users/me")["id"]
+                assert store.connection("acme").status == "authorized"
+            else:
+                # Harvest rotated the refresh token but the answer never arrived: the store
+                # kept the old tokens whole; the connection goes offline and asks to authorize
+                # again, which works.
+                with pytest.raises(hc.HarvestConnectError, match="authorize"):
+                    conn.api().get("/users/me")
+                assert store.connection("acme").status == "offline"
+                conn = store.connection("acme")
+                conn.complete_authorization(e.emu.approve(conn.authorization_url()))
+                assert conn.test().ok
+        e.store = hc.Store.open(e.path, key=e.key)
+
+
+# --- rate limits and retries ----------------------------------------------------------------
+
+@pytest.mark.slow
+def test_paging_50000_entries_within_a_shortened_window(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    limit, window = 100, 1.0
+    for e in _emulated(tmp_path, monkeypatch, entries=50_000, general_limit=limit, general_window=window):
+        api = e.conn().api(rate_limit=(limit, window))
+        api.get("/users/me")
+        time.sleep(window)  # start with an empty window
+        arrived = []
+        count = 0
+        for page in api.pages("/time_entries", {"per_page": 100}):
+            arrived.append(time.monotonic())
+            count += len(page["time_entries"])
+        assert count == 50_000
+        assert e.counter("rate_limited") == 0
+        # The first `limit` pages go at once; from then on every page waits for a slot. The
+        # rate of those pages against the allowed limit / window:
+        later = len(arrived) - limit
+        used = later / (arrived[-1] - arrived[limit - 1]) / (limit / window)
+        assert used >= 0.90, f"used {used:.1%} of the allowed rate ({len(arrived)} pages)"
+
+
+def test_retry_after_is_honoured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for e in _emulated(tmp_path, monkeypatch, entries=10, general_limit=5, general_window=1.0):
+        api = e.conn().api(rate_limit=None)  # no client-side limiter: let the server throttle
+        for _ in range(12):
+            assert api.get("/users/me")["id"]
+        throttled = e.counter("rate_limited")
+        assert throttled >= 1
+        # Each 429 was followed by a wait for Retry-After, not by a burst of retries.
+        assert throttled <= 3
+
+
+def test_with_the_client_limiter_no_429(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for e in _emulated(tmp_path, monkeypatch, entries=10, general_limit=5, general_window=0.5):
+        api = e.conn().api(rate_limit=(5, 0.5))
+        for _ in range(12):
+            api.get("/users/me")
+        assert e.counter("rate_limited") == 0
+
+
+def test_a_5xx_is_retried_for_get_and_not_for_post(env: Env) -> None:
+    api = env.conn().api()
+    env.emu.set_faults(path_prefix="/v2/users/me", error_next=2, error_status=503)
+    assert api.get("/users/me")["id"]
+    assert [x["status"] for x in env.emu.request_log()][-3:] == [503, 503, 200]
+    env.emu.set_faults(path_prefix="/v2/time_entries", error_next=1, error_status=500)
+    project = {"project_id": 1, "task_id": 1, "spent_date": "2024-05-01", "hours": 1}
+    posts_before = sum(1 for x in env.emu.request_log() if x["method"] == "POST")
+    with pytest.raises(hc.ApiError) as info:
+        api.post("/time_entries", json=project)
+    assert info.value.status == 500
+    assert "not retried" in str(info.value)
+    assert sum(1 for x in env.emu.request_log() if x["method"] == "POST") == posts_before + 1
+
+
+def test_a_dropped_connection_is_retried_for_get(env: Env) -> None:
+    api = env.conn().api()
+    env.emu.set_faults(path_prefix="/v2/users/me", drop_next=1)
+    assert api.get("/users/me")["id"]
