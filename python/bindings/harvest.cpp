@@ -29,6 +29,16 @@ namespace {
 
 struct PageStream {
   explicit PageStream(harvest::Paginator p) : paginator(std::move(p)) {}
+  // A caller that stops iterating early drops the stream while a page may still be in
+  // flight: wait for it without the GIL, so other Python threads keep running.
+  ~PageStream() {
+    if (PyGILState_Check()) {
+      py::gil_scoped_release release;
+      harvest::Paginator dropped(std::move(paginator));
+    }
+  }
+  PageStream(const PageStream&) = delete;
+  PageStream& operator=(const PageStream&) = delete;
   harvest::Paginator paginator;
 };
 

@@ -31,7 +31,7 @@ std::chrono::milliseconds to_ms(double seconds, const char* field) {
 }  // namespace
 
 void register_oauth(py::module_& m) {
-  py::class_<PyLoopbackAuthorization> flow(m, "_LoopbackAuthorization",
+  py::class_<PyLoopbackAuthorization> flow(m, "LoopbackAuthorization",
                                            "A loopback authorization in progress (private: use "
                                            "Connection.authorize()).");
   auto conn = py::reinterpret_borrow<py::class_<PyConnection>>(m.attr("Connection"));

@@ -9,7 +9,7 @@ import shutil
 import signal
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, List
 
 import pytest
 
@@ -126,6 +126,39 @@ def test_paginate_yields_every_record_once(env: Env) -> None:
     assert len(set(ids)) == len(ids)
     pages = [e for e in env.emu.request_log() if e["target"].startswith("/v2/time_entries")]
     assert len(pages) == 5
+
+
+def test_stopping_early_while_a_page_is_in_flight_lets_other_threads_run(env: Env) -> None:
+    import gc
+    import threading
+    import time
+
+    env.emu.set_faults(latency=0.3)
+    api = env.conn().api()
+    records = api.paginate("/time_entries", {"per_page": 50})
+    first = next(iter(records))  # page 2 is now being prefetched, slowly
+    ticks: List[float] = []
+    stop = threading.Event()
+
+    def tick() -> None:
+        while not stop.is_set():
+            ticks.append(time.monotonic())
+            time.sleep(0.005)
+
+    ticker = threading.Thread(target=tick)
+    ticker.start()
+    t0 = time.monotonic()
+    del records  # waits for the in-flight page; the GIL must be free meanwhile
+    gc.collect()
+    t1 = time.monotonic()
+    stop.set()
+    ticker.join()
+    env.emu.clear_faults()
+    assert first["id"]
+    assert t1 - t0 > 0.1, "the next page was not in flight; the test proves nothing"
+    during = [t for t in ticks if t0 < t < t1]
+    assert len(during) >= 3, "the other thread could not run while the stream was dropped"
+    assert api.get("/users/me")["id"]
 
 
 def test_paginate_cursor_style(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -66,11 +66,7 @@ class HeadlessChromium:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
                 try:
-                    # The emulator's consent page sends CSP "form-action 'self'", which Chromium
-                    # also applies to the redirect after the form is sent, so it would block the
-                    # way back to the loopback receiver (Harvest's page does not). Until the
-                    # emulator allows its apps' redirect URLs there, CSP is bypassed here.
-                    context = browser.new_context(bypass_csp=True)
+                    context = browser.new_context()
                     page = context.new_page()
                     page.goto(url, timeout=20_000)
                     self.result["consent_title"] = page.title()

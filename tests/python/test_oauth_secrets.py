@@ -110,6 +110,10 @@ def test_no_secret_anywhere(tmp_path, monkeypatch, caplog, capsys):
                         secrets[f"{name} {i}"] = value
         names = " ".join(secrets)
         assert "code_verifier" in names and "access_token" in names and "refresh_token" in names
+        # The PKCE verifier never travels in an authorization URL.
+        for what, secret in secrets.items():
+            if what.startswith("code_verifier"):
+                assert all(f not in "\n".join(s.browser.urls) for f in forms(secret))
         # Positive control: the scan does find a secret where one is.
         assert any(f in "\n".join(s.browser.urls) for f in forms(secrets["state 0"]))
         for what, secret in secrets.items():

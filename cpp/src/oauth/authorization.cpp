@@ -113,8 +113,6 @@ model::Connection complete(store::Store& store, const Context& ctx, const Author
     scope = parse_scope(*grant.scope, ctx.credentials.account_id);
     verdict = account_grant(scope);
     if (verdict == AccountGrant::not_granted) throw_account_not_granted(scope.describe());
-  } else {
-    scope.all = false;
   }
   http::Client client(token_client_options(client_options));
   TokenRequest request = code_exchange_request(ctx.client, grant.code, redirect_uri, verifier);

@@ -176,7 +176,9 @@ http::ServerResponse html_answer(int status, std::string body) {
   r.headers.set("Content-Type", "text/html; charset=utf-8");
   r.headers.set("Cache-Control", "no-store");
   r.headers.set("Referrer-Policy", "no-referrer");
-  r.headers.set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'");
+  // No form-action directive: browsers apply it to the redirect that follows the consent
+  // form too, which would block the way back to the app's (loopback) redirect URL.
+  r.headers.set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
   r.body = std::move(body);
   return r;
 }
