@@ -9,6 +9,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "harvest_connect/crypto/core_dumps.hpp"
 #include "harvest_connect/crypto/encoding.hpp"
 #include "harvest_connect/crypto/envelope.hpp"
 #include "harvest_connect/crypto/key_file.hpp"
@@ -326,6 +327,9 @@ Store& Store::operator=(Store&&) noexcept = default;
 Store::~Store() = default;
 
 Store Store::open(const OpenOptions& options) {
+  // Decrypted secrets will live in this process from now on: no core dumps
+  // (crypto/core_dumps.hpp; HARVEST_CONNECT_ALLOW_CORE_DUMPS=1 opts out).
+  crypto::disable_core_dumps();
   auto impl = std::make_unique<Impl>();
   impl->path = options.path ? *options.path : default_store_path();
   prepare_file(impl->path);
