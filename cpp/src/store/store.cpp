@@ -38,7 +38,25 @@ std::int64_t now() {
 
 std::string new_uid() { return crypto::hex_encode(crypto::random_bytes(16)); }
 
-std::string in_quotes(std::string_view s) { return "'" + std::string(s) + "'"; }
+// A name as shown in a message: quoted, control characters escaped (a name looked up is
+// not validated yet and must not put terminal escapes into an error text), long ones cut.
+std::string in_quotes(std::string_view s) {
+  constexpr std::size_t shown = 100;
+  std::string out = "'";
+  for (std::size_t i = 0; i < s.size() && i < shown; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f) {
+      static constexpr char hex[] = "0123456789abcdef";
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 0xf];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (s.size() > shown) out += "...";
+  return out + "'";
+}
 
 // The tables that hold sealed columns, for verify() and rotate_data_key().
 struct SealedTable {
@@ -273,7 +291,9 @@ class Store::Impl {
                                             " already exists (names are compared ignoring case); choose another name");
   }
   std::int64_t client_rowid_for_connection(std::string_view client_name) {
-    auto c = find_client(client_name);
+    // As a name is checked when a client is created, so the name that refers to it.
+    const std::string name = model::validate_name("oauth_client", client_name);
+    auto c = find_client(name);
     if (!c)
       throw error(errc::validation_failed, "oauth_client: there is no OAuth client named " + in_quotes(client_name) +
                                                "; create it first (Store.create_oauth_client or 'harvest-connect "
@@ -297,6 +317,7 @@ ResolvedKey resolve_key(const OpenOptions& o, bool new_store, const std::optiona
   if (o.key) return {*o.key, std::nullopt};
   if (o.passphrase) {
     if (new_store) {
+      model::validate_new_passphrase(*o.passphrase);
       crypto::PassphraseKey pk = crypto::derive_passphrase_key(*o.passphrase);
       return {std::move(pk.key), Kdf{std::move(pk.salt), pk.params}};
     }
@@ -745,6 +766,7 @@ void Store::rotate_key(const crypto::MasterKey& new_key) {
 }
 
 void Store::rotate_passphrase(const crypto::Secret& passphrase) {
+  model::validate_new_passphrase(passphrase);
   crypto::PassphraseKey pk = crypto::derive_passphrase_key(passphrase);
   std::lock_guard lock(impl_->mu);
   impl_->check_open();
