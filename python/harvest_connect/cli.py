@@ -347,8 +347,10 @@ def _cmd_emulator(args: argparse.Namespace) -> int:
             f"  client id     {app.client_id}",
             f"  client secret {app.client_secret}",
         ]
-        print("\n".join(lines), flush=True)
+        # Print inside the try: a Ctrl-C that comes right after the URLs appear is still a
+        # clean stop (exit 0), not an interrupted command.
         try:
+            print("\n".join(lines), flush=True)
             while True:
                 time.sleep(3600)
         except KeyboardInterrupt:
