@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <openssl/sha.h>
 
+#include <charconv>
 #include <chrono>
 #include <cstring>
 #include <mutex>
@@ -207,9 +208,17 @@ class Store::Impl {
     auto salt = meta("kdf_salt");
     if (!salt) return std::nullopt;
     Kdf k{*salt, {}};
-    k.params.n = std::stoull(meta_text("kdf_n").value_or("0"));
-    k.params.r = static_cast<std::uint32_t>(std::stoul(meta_text("kdf_r").value_or("0")));
-    k.params.p = static_cast<std::uint32_t>(std::stoul(meta_text("kdf_p").value_or("0")));
+    // Parsed strictly: a damaged value is this library's store_error, never std::stoull's
+    // std::invalid_argument escaping Store::open (found by tests/fuzz/fuzz_store_open.cpp).
+    auto number = [&](const char* key, auto& out) {
+      const std::string text = meta_text(key).value_or("");
+      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+      if (ec != std::errc() || end != text.data() + text.size() || text.empty())
+        throw error(errc::store_error, "the store's passphrase parameters are damaged");
+    };
+    number("kdf_n", k.params.n);
+    number("kdf_r", k.params.r);
+    number("kdf_p", k.params.p);
     return k;
   }
   void write_kdf(const std::optional<Kdf>& k) {
