@@ -258,3 +258,44 @@ def test_core_dumps_are_off_while_a_store_is_open(tmp_path, allow, expected):
     assert out.startswith(expected), out
     if allow == "1":
         assert out.split()[2] != "0"  # the core limit was left as the probe set it
+
+
+# --- the API commands (test, get, disconnect) against the emulator -----------------------
+
+def test_api_commands_and_their_error_paths_are_clean(tmp_path):
+    from harvest_connect.testing import HarvestEmulator
+
+    home = tmp_path / "home"
+    with HarvestEmulator(entries=30) as emu:
+        pat = emu.create_personal_access_token()
+        account = str(emu.account_id)
+        secrets = SECRETS + [pat, account]
+
+        def cli_run(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+            env = {k: v for k, v in os.environ.items() if not k.startswith("HARVEST_CONNECT_")}
+            env.update(HARVEST_CONNECT_HOME=str(home), SSL_CERT_FILE=emu.ca_file)
+            proc = subprocess.run([sys.executable, "-m", "harvest_connect.cli", *args], input=stdin, text=True,
+                                  capture_output=True, env=env, timeout=120)
+            assert_clean(proc.stdout, secrets, f"stdout of {args}")
+            assert_clean(proc.stderr, secrets, f"stderr of {args}")
+            assert "Traceback" not in proc.stderr, proc.stderr
+            return proc
+
+        assert cli_run("connections", "add", "pat", "--personal-access-token", "--account-id-stdin",
+                       "--access-token-stdin", "--api-url", emu.api_url, "--id-url", emu.id_url,
+                       "--user-agent", "Hygiene (h@example.com)", stdin=f"{account}\n{pat}\n").returncode == 0
+        assert cli_run("connections", "add", "wrong", "--personal-access-token", "--account-id-stdin",
+                       "--access-token-stdin", "--api-url", emu.api_url, "--id-url", emu.id_url,
+                       "--user-agent", "Hygiene (h@example.com)", stdin=f"{ACCOUNT}\n{pat}\n").returncode == 0
+        assert cli_run("test", "pat").returncode == 0
+        assert cli_run("get", "pat", "/users/me").returncode == 0
+        assert cli_run("get", "pat", "/time_entries", "--all", "--output", str(tmp_path / "e.jsonl")).returncode == 0
+        assert cli_run("get", "pat", "/no_such_endpoint").returncode != 0
+        assert cli_run("get", "pat", "https://elsewhere.example.com/v2/users/me").returncode != 0
+        assert cli_run("test", "wrong").returncode != 0          # wrong account ID: 401 from Harvest
+        assert cli_run("get", "wrong", "/users/me").returncode != 0
+        emu.set_faults(error_rate=1.0, error_status=503)
+        assert cli_run("get", "pat", "/users/me").returncode != 0
+        emu.clear_faults()
+        assert cli_run("connections", "show", "pat", "--json").returncode == 0
+        assert cli_run("disconnect", "pat").returncode == 0
