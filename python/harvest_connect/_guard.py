@@ -8,7 +8,9 @@ Two things pybind11 does on its own that we must not let through:
   argument, as for any other invalid value;
 * that TypeError ends with "Invoked with: ..." and the ``repr`` of *every* argument, secrets
   included (a client secret passed next to a wrongly typed ``pkce``): here the message keeps
-  the signature help and drops the values.
+  the signature help and drops the values;
+* a number the native parameter cannot hold (``port=2**70``, ``prefetch_pages=-1``) fails
+  the same way: here it is a :class:`ValidationError` naming the argument.
 
 ``install()`` wraps each public method of the native classes and each native function once,
 at import; the wrappers keep ``__wrapped__``, ``__doc__`` and ``__name__``.
@@ -58,6 +60,16 @@ def _guard(function: Callable[..., Any], qualname: str) -> Callable[..., Any]:
             text = str(exc)
             if _INVOKED_WITH not in text:
                 raise
+            # A number the native type cannot hold (negative for an unsigned parameter, or too
+            # large) is a bad value, not a bad type. Numbers are never secrets: name them.
+            numbers = [(names[i] if i < len(names) else f"argument {i + 1}", v) for i, v in enumerate(args)]
+            numbers += list(kwargs.items())
+            odd = [f"{n}: {v} is out of range" for n, v in numbers
+                   if isinstance(v, int) and not isinstance(v, bool) and not 0 <= v < 2**31]
+            if odd:
+                bad = ValidationError("; ".join(odd))
+                bad.kind = "validation_failed"
+                raise bad from None
             raise TypeError(text.split(_INVOKED_WITH, 1)[0] +
                             f"\n\n{qualname} was called with arguments of the wrong types "
                             "(their values are not shown: they may be secrets)") from None

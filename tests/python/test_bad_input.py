@@ -285,3 +285,34 @@ def test_cli_bad_secret_files_exit_2_and_change_nothing(cli_home, tmp_path, cont
     one_line_bad_input(cli(cli_home, "clients", "edit", "app", "--client-secret-file", str(f))) \
         if content != b"-1" else None
     assert rows(cli_home / "store.db") == before
+
+
+# --- numbers -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("call", [
+    lambda c: c.api(prefetch_pages=-1),
+    lambda c: c.api(prefetch_pages=2**70),
+    lambda c: c.api(timeout=-1.0),
+    lambda c: c.api(deadline=float("nan")),
+    lambda c: c.authorize(open_browser=False, port=2**70, timeout=1),
+    lambda c: c.authorize(open_browser=False, port=-1, timeout=1),
+    lambda c: c.authorize(open_browser=False, port=70000, timeout=1),
+    lambda c: c.authorize(open_browser=False, timeout=-5),
+], ids=["prefetch-negative", "prefetch-overflow", "timeout-negative", "deadline-nan", "port-overflow",
+        "port-negative", "port-too-big", "authorize-timeout-negative"])
+def test_negative_and_overflowing_numbers_are_validation_errors(populated, call):
+    path, key = populated
+    before = rows(path)
+    with hc.Store.open(path, key=key) as s:
+        with pytest.raises(hc.ValidationError):
+            call(s.connection("acme"))
+    assert rows(path) == before
+
+
+@pytest.mark.parametrize("args", [["--port", "99999999999999999999"], ["--port", "-1"], ["--port", "70000"],
+                                  ["--timeout", "-5"], ["--timeout", "nan"]],
+                         ids=["port-overflow", "port-negative", "port-too-big", "timeout-negative", "timeout-nan"])
+def test_cli_negative_and_overflowing_numbers_exit_2(cli_home, args):
+    before = rows(cli_home / "store.db")
+    one_line_bad_input(cli(cli_home, "authorize", "acme", "--no-browser", *args))
+    assert rows(cli_home / "store.db") == before
