@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable, Dict, List, Tuple
 
 from .errors import ValidationError
 
@@ -38,15 +38,17 @@ def _check_text(where: str, value: Any) -> None:
             raise exc from None
 
 
-def _parameter_names(function: Callable[..., Any]) -> List[str]:
-    """The parameter names of pybind11's signature line ("f(self: X, name: str, *, a: int = 1) -> Y")."""
+def _parameters(function: Callable[..., Any]) -> List[Tuple[str, str]]:
+    """(name, type) of pybind11's signature line ("f(self: X, name: str, *, a: int = 1) -> Y")."""
     first = (function.__doc__ or "").split("\n", 1)[0]
     inner = first[first.find("(") + 1:first.rfind(")")] if "(" in first else ""
-    return re.findall(r"(?:^|, )(\w+):", inner)
+    return re.findall(r"(?:^|, )(\w+): ([^=]+?)(?= = |, \w+: |$)", inner)
 
 
 def _guard(function: Callable[..., Any], qualname: str) -> Callable[..., Any]:
-    names = _parameter_names(function)
+    params = _parameters(function)
+    names = [n for n, _ in params]
+    int_params = {n for n, t in params if re.search(r"\bint\b|SupportsInt", t)}
 
     @functools.wraps(function)
     def call(*args: Any, **kwargs: Any) -> Any:
@@ -65,7 +67,7 @@ def _guard(function: Callable[..., Any], qualname: str) -> Callable[..., Any]:
             numbers = [(names[i] if i < len(names) else f"argument {i + 1}", v) for i, v in enumerate(args)]
             numbers += list(kwargs.items())
             odd = [f"{n}: {v} is out of range" for n, v in numbers
-                   if isinstance(v, int) and not isinstance(v, bool) and not 0 <= v < 2**31]
+                   if n in int_params and isinstance(v, int) and not isinstance(v, bool) and not 0 <= v < 2**31]
             if odd:
                 bad = ValidationError("; ".join(odd))
                 bad.kind = "validation_failed"
