@@ -9,7 +9,8 @@ PY     := $(VENV)/bin/python
 SANITIZE ?= OFF
 CPP_BUILD := $(BUILD)/cpp$(if $(filter ON,$(SANITIZE)),-sanitize,)
 
-.PHONY: all deps venv cpp cpp-test package-test python py-test test demo bench clean
+.PHONY: all deps venv cpp cpp-test package-test python py-test test demo bench clean \
+        sanitize-test cpp-test-sanitize python-sanitize py-test-sanitize fuzz fuzz-smoke
 
 all: test
 
@@ -29,9 +30,14 @@ $(VENV)/.ready: pyproject.toml
 
 venv: deps $(VENV)/.ready
 
+# The sanitized tree also builds the Python module, so the sanitized Python suite reuses
+# the sanitized engine instead of compiling it a third time.
+SAN_PY_DEFS = -DHARVEST_CONNECT_PYTHON=ON -DPython_EXECUTABLE=$(abspath $(PY)) \
+  -Dpybind11_DIR=$$($(PY) -m pybind11 --cmakedir)
+
 cpp: venv
 	$(CMAKE) -S . -B $(CPP_BUILD) -G Ninja -DCMAKE_MAKE_PROGRAM=$(abspath $(VENV)/bin/ninja) \
-	  -DHARVEST_CONNECT_TESTS=ON -DHARVEST_CONNECT_SANITIZE=$(SANITIZE)
+	  -DHARVEST_CONNECT_TESTS=ON -DHARVEST_CONNECT_SANITIZE=$(SANITIZE) $(if $(filter ON,$(SANITIZE)),$(SAN_PY_DEFS),)
 	$(CMAKE) --build $(CPP_BUILD) -j $(JOBS)
 
 cpp-test: cpp
@@ -52,7 +58,50 @@ python: venv
 py-test: python
 	$(PY) -m pytest
 
-test: cpp-test package-test py-test
+# --- ASan + UBSan ------------------------------------------------------------------
+# The C++ suite in build/cpp-sanitize, and the Python suite against the _core built there,
+# assembled with the package's .py files into build/py-sanitize (put first on PYTHONPATH;
+# the normal venv install is untouched). The interpreter is not instrumented: the ASan
+# runtime is preloaded and leak detection is off (CPython keeps its arenas until exit).
+PY_SAN_DIR := $(BUILD)/py-sanitize
+# A subset is possible with e.g. PY_SAN_TESTS="tests/python/test_store_api.py"; by default all.
+PY_SAN_TESTS ?=
+SAN_ENV = ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  LD_PRELOAD=$$(gcc -print-file-name=libasan.so):$$(gcc -print-file-name=libubsan.so)
+
+cpp-test-sanitize:
+	$(MAKE) cpp-test SANITIZE=ON
+
+python-sanitize:
+	$(MAKE) cpp SANITIZE=ON
+	rm -rf $(PY_SAN_DIR) && mkdir -p $(PY_SAN_DIR)/harvest_connect
+	cp python/harvest_connect/*.py python/harvest_connect/*.pyi python/harvest_connect/py.typed \
+	  $(BUILD)/cpp-sanitize/_core*.so $(PY_SAN_DIR)/harvest_connect/
+
+# Without the headless-Chromium tests: the browser would inherit the preloaded ASan runtime.
+py-test-sanitize: python-sanitize
+	PYTHONPATH=$(abspath $(PY_SAN_DIR)) $(SAN_ENV) \
+	  $(PY) -m pytest -p no:cacheprovider -m "not browser" $(PY_SAN_TESTS)
+
+sanitize-test: cpp-test-sanitize py-test-sanitize
+
+# --- libFuzzer (clang) ---------------------------------------------------------------
+# A separate clang build with -fsanitize=fuzzer-no-link,address,undefined; fuzz-smoke runs
+# every target for a share of FUZZ_SECONDS from its seed corpus (docs/security.md).
+FUZZ_BUILD := $(BUILD)/fuzz
+FUZZ_SECONDS ?= 72
+CLANG ?= clang++-14
+
+fuzz: venv
+	scripts/install-deps.sh clang-14 libclang-rt-14-dev
+	$(CMAKE) -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_MAKE_PROGRAM=$(abspath $(VENV)/bin/ninja) \
+	  -DCMAKE_CXX_COMPILER=$(CLANG) -DHARVEST_CONNECT_FUZZ=ON -DHARVEST_CONNECT_TESTS=OFF
+	$(CMAKE) --build $(FUZZ_BUILD) -j $(JOBS)
+
+fuzz-smoke: fuzz
+	scripts/fuzz-smoke.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+test: cpp-test package-test py-test sanitize-test fuzz-smoke
 
 demo: python
 	$(VENV)/bin/harvest-connect demo

@@ -8,8 +8,13 @@
 
 from __future__ import annotations
 
-from . import _core
-from ._core import (
+from . import _core, _guard
+
+# Before anything else uses _core: surrogates become ValidationError, and a TypeError never
+# repeats argument values (they may be secrets). See _guard.py.
+_guard.install(_core)
+
+from ._core import (  # noqa: E402
     Connection,
     Key,
     OAuthClient,

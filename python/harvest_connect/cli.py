@@ -20,15 +20,37 @@ from .errors import HarvestConnectError, NotFoundError, ValidationError
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
-# Options that would put a secret on the command line (shell history, ps): refused.
+# Options that would put a secret on the command line (shell history, ps): refused by every
+# command that does not define the option itself, so no secret value is ever taken from argv.
 _REFUSED_SECRET_OPTIONS = {
     "--client-secret": "--client-secret-stdin, --client-secret-file FILE or the prompt",
     "--account-id": "--account-id-stdin, --account-id-file FILE or the prompt",
     "--access-token": "--access-token-stdin, --access-token-file FILE or the prompt",
     "--token": "--access-token-stdin, --access-token-file FILE or the prompt",
+    "--refresh-token": "'harvest-connect authorize NAME' (tokens come from the authorization, never from you)",
     "--passphrase": "--passphrase-stdin or --ask-passphrase",
+    "--password": "--passphrase-stdin or --ask-passphrase",
+    "--secret": "stdin, a file or the prompt",
     "--key": "--key-file FILE or HARVEST_CONNECT_KEY_FILE",
+    "--new-key": "--new-key-file FILE",
+    "--api-key": "--access-token-stdin, --access-token-file FILE or the prompt",
 }
+
+# argparse quotes what it did not understand ("unrecognized arguments: ..."); a mistyped
+# option may have been followed by a secret, so only option names are repeated.
+_QUOTED_VALUE_MESSAGES = ("unrecognized arguments:", "ignored explicit argument", "invalid choice:",
+                          "invalid int value:", "invalid float value:")
+
+
+def _scrub_usage_error(message: str) -> str:
+    if message.startswith("unrecognized arguments:"):
+        shown = [a.split("=", 1)[0] if a.startswith("-") else "…" for a in message.split(":", 1)[1].split()]
+        return "unrecognized arguments: " + " ".join(shown) + " (values not shown: they may be secrets)"
+    for marker in _QUOTED_VALUE_MESSAGES[1:]:
+        at = message.find(marker)
+        if at >= 0:
+            return message[:at + len(marker)].rstrip(":") + " (the value is not shown: it may be a secret)"
+    return message
 
 
 class _Parser(argparse.ArgumentParser):
@@ -39,7 +61,7 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         # argparse exits 2 on bad usage, which is our "bad input" code too.
         self.print_usage(sys.stderr)
-        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {_scrub_usage_error(message)}\n")
 
 
 class _RefuseSecret(argparse.Action):
@@ -67,9 +89,19 @@ class _Stdin:
     def __init__(self) -> None:
         self._lines: Optional[Iterator[str]] = None
 
+    @staticmethod
+    def _readline() -> str:
+        # Bytes that are not UTF-8 become surrogates here and a ValidationError (exit 2) when
+        # used, instead of a UnicodeDecodeError traceback.
+        raw = getattr(sys.stdin, "buffer", None)
+        if raw is None:
+            return sys.stdin.readline()
+        line: str = raw.readline().decode("utf-8", "surrogateescape")
+        return line
+
     def line(self, what: str) -> str:
         if self._lines is None:
-            self._lines = iter(sys.stdin.readline, "")
+            self._lines = iter(self._readline, "")
         try:
             text = next(self._lines)
         except StopIteration:
@@ -88,7 +120,7 @@ def _read_secret(args: argparse.Namespace, dest: str, what: str, *, required: bo
     path = getattr(args, f"{dest}_file", None)
     if path:
         try:
-            return Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+            return Path(path).read_text(encoding="utf-8", errors="surrogateescape").rstrip("\r\n")
         except OSError as exc:
             raise _BadInput(f"{what}: cannot read {path}: {exc.strerror}") from None
     if not required:
@@ -341,9 +373,9 @@ def _cmd_key_rotate(args: argparse.Namespace) -> int:
     if args.new_passphrase or args.new_passphrase_stdin or args.new_passphrase_file:
         new_pass = _read_secret(args, "new_passphrase", "new passphrase", confirm=True)
         with _open_store(args) as store:
-            store.rotate_key(passphrase=new_pass)
-            if args.data_key:
+            if args.data_key:  # first: when it fails, nothing has changed yet
                 store.rotate_data_key()
+            store.rotate_key(passphrase=new_pass)
         print("the store now opens with the new passphrase only")
         return EXIT_OK
     current = _current_key_file(args)
@@ -364,9 +396,11 @@ def _cmd_key_rotate(args: argparse.Namespace) -> int:
         _core._write_key_file(str(staged), new_key)
         try:
             with _open_store(args) as store:
-                store.rotate_key(new_key)
+                # The data key first: if that fails (a field does not open) the store is still
+                # under the current key, so removing the new key file loses nothing.
                 if args.data_key:
                     store.rotate_data_key()
+                store.rotate_key(new_key)
         except BaseException:
             staged.unlink()
             raise
@@ -379,9 +413,11 @@ def _cmd_key_rotate(args: argparse.Namespace) -> int:
         _core._write_key_file(str(target), new_key)
         try:
             with _open_store(args) as store:
-                store.rotate_key(new_key)
+                # The data key first: if that fails (a field does not open) the store is still
+                # under the current key, so removing the new key file loses nothing.
                 if args.data_key:
                     store.rotate_data_key()
+                store.rotate_key(new_key)
         except BaseException:
             target.unlink()
             raise
@@ -570,7 +606,18 @@ def build_parser() -> argparse.ArgumentParser:
     emu.set_defaults(func=_cmd_emulator)
 
     _cli_harvest.add_commands(sub, _open_store)
+    _refuse_secret_options_everywhere(parser)
     return parser
+
+
+def _refuse_secret_options_everywhere(parser: argparse.ArgumentParser) -> None:
+    """Every command refuses every secret-carrying option it does not define itself."""
+    taken = set(parser._option_string_actions)
+    _refuse_secret_options(parser, *(n for n in _REFUSED_SECRET_OPTIONS if n not in taken))
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in set(action.choices.values()):
+                _refuse_secret_options_everywhere(sub)
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -14,6 +14,7 @@ import json
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _core
+from .errors import ApiError
 
 __all__ = ["HarvestClient", "Params"]
 
@@ -54,7 +55,17 @@ def _body(data: Any) -> Optional[str]:
 
 
 def _decode(body: bytes) -> Any:
-    return _loads(body) if body else None
+    if not body:
+        return None
+    try:
+        return _loads(body)
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested deeper than Python can decode
+        # Only an answer with a success status gets here: a proxy's page, a cut-off body.
+        exc = ApiError("the answer had a success status but its body is not valid JSON (a proxy or a broken "
+                       "server in between?); if the request changed something (POST, PATCH, DELETE), check "
+                       "before repeating it")
+        exc.kind = "api_error"
+        raise exc from None
 
 
 class HarvestClient:
@@ -124,7 +135,7 @@ class HarvestClient:
 
     def accounts(self) -> List[Dict[str, Any]]:
         """The accounts the token can reach (``GET {id_url}/api/v2/accounts``)."""
-        answer = _loads(self._core.accounts())
+        answer = _decode(self._core.accounts())
         return list(answer.get("accounts", [])) if isinstance(answer, dict) else []
 
     def export_jsonl(self, path: str, output: str, params: Params = None, progress: Any = None) -> int:

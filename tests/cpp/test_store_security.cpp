@@ -263,3 +263,15 @@ TEST_F(StoreSecurity, TwoProcessesWritingAtOnceLoseNothing) {
   }
   EXPECT_EQ(open(key).connections().size(), 100u);
 }
+
+// Found by tests/fuzz/fuzz_store_open.cpp: damaged passphrase parameters made Store::open
+// throw std::invalid_argument (from std::stoull) instead of the library's own error.
+TEST_F(StoreSecurity, DamagedPassphraseParametersAreAStoreError) {
+  { auto s = open(key); }
+  for (const char* value : {"zz", "", "-1", "99999999999999999999999999", "12abc"}) {
+    sql(path, "INSERT INTO meta(key, value) VALUES('kdf_salt', x'00112233445566778899aabbccddeeff'), "
+              "('kdf_r', '8'), ('kdf_p', '1'), ('kdf_n', '" + std::string(value) +
+              "') ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    expect_error(hc::errc::store_error, [&] { (void)open(key); });
+  }
+}

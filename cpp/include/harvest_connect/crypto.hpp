@@ -1,6 +1,7 @@
 #pragma once
 // The secret core: Secret buffers, AES-256-GCM, sealed fields, master and data keys.
 #include "harvest_connect/crypto/aes_gcm.hpp"
+#include "harvest_connect/crypto/core_dumps.hpp"
 #include "harvest_connect/crypto/encoding.hpp"
 #include "harvest_connect/crypto/envelope.hpp"
 #include "harvest_connect/crypto/key_file.hpp"

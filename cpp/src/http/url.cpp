@@ -164,9 +164,11 @@ Url Url::with_query(const Params& params) const {
 
 Url Url::with_query_replaced(const Params& params) const {
   Params kept;
-  for (auto& [k, v] : query_params()) {
-    const bool replaced = std::any_of(params.begin(), params.end(), [&](const auto& p) { return p.first == k; });
-    if (!replaced) kept.emplace_back(k, v);
+  // (A named pair, not a structured binding: clang before 16 cannot capture those.)
+  for (auto& param : query_params()) {
+    const bool replaced =
+        std::any_of(params.begin(), params.end(), [&](const auto& p) { return p.first == param.first; });
+    if (!replaced) kept.emplace_back(param.first, param.second);
   }
   kept.insert(kept.end(), params.begin(), params.end());
   urls::url u(text_);

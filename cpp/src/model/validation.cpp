@@ -67,6 +67,8 @@ void validate_secret(std::string_view field, const crypto::Secret& value) {
 
 std::string validate_url(std::string_view field, std::string_view url, bool base_url) {
   if (url.empty()) fail(field, "is required (an https:// URL)");
+  if (url.size() > max_url_length)
+    fail(field, "is too long (at most " + std::to_string(max_url_length) + " characters)");
   for (char c : url)
     if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) fail(field, "must not contain spaces or control characters");
   // http::Url does the strict parsing (scheme, host, user info, port, escapes); the
@@ -106,6 +108,8 @@ void validate_user_agent(std::string_view ua) {
 }
 
 std::string validate_scope(std::string_view scope, Provider provider) {
+  if (scope.size() > max_scope_length)
+    fail("scope", "is too long (at most " + std::to_string(max_scope_length) + " characters)");
   for (char c : scope)
     if (is_control(static_cast<unsigned char>(c))) fail("scope", "must not contain control characters");
   std::vector<std::string> tokens = split_scope(scope);
@@ -125,6 +129,12 @@ std::string validate_scope(std::string_view scope, Provider provider) {
     out += t;
   }
   return out;
+}
+
+void validate_new_passphrase(const crypto::Secret& passphrase) {
+  if (passphrase.empty()) fail("passphrase", "must not be empty");
+  for (unsigned char c : passphrase.reveal())
+    if (is_control(c)) fail("passphrase", "must not contain control characters (check for a pasted newline)");
 }
 
 void validate_client_id(std::string_view client_id) {

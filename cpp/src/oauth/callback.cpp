@@ -47,7 +47,11 @@ CallbackParams parse_callback(std::string_view target) {
     out.url_without_query = out.path;
   }
   // Harvest answers in the query (HARVEST.md §4.2); a fragment is not an authorization
-  // code response, and is ignored.
+  // code response, and is ignored. It is removed before the parameters are read, and an
+  // empty query is not iterated: Boost.URL before 1.87 reads past the end of the buffer
+  // iterating "?#" (boostorg/url#864; found by tests/fuzz/fuzz_callback.cpp).
+  url.remove_fragment();
+  if (url.encoded_query().empty()) url.remove_query();
   for (auto param : url.params()) {
     std::string& key = param.key;
     auto once = [&](auto& slot) {

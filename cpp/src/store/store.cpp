@@ -5,10 +5,12 @@
 #include <unistd.h>
 #include <openssl/sha.h>
 
+#include <charconv>
 #include <chrono>
 #include <cstring>
 #include <mutex>
 
+#include "harvest_connect/crypto/core_dumps.hpp"
 #include "harvest_connect/crypto/encoding.hpp"
 #include "harvest_connect/crypto/envelope.hpp"
 #include "harvest_connect/crypto/key_file.hpp"
@@ -37,7 +39,25 @@ std::int64_t now() {
 
 std::string new_uid() { return crypto::hex_encode(crypto::random_bytes(16)); }
 
-std::string in_quotes(std::string_view s) { return "'" + std::string(s) + "'"; }
+// A name as shown in a message: quoted, control characters escaped (a name looked up is
+// not validated yet and must not put terminal escapes into an error text), long ones cut.
+std::string in_quotes(std::string_view s) {
+  constexpr std::size_t shown = 100;
+  std::string out = "'";
+  for (std::size_t i = 0; i < s.size() && i < shown; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f) {
+      static constexpr char hex[] = "0123456789abcdef";
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 0xf];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (s.size() > shown) out += "...";
+  return out + "'";
+}
 
 // The tables that hold sealed columns, for verify() and rotate_data_key().
 struct SealedTable {
@@ -188,9 +208,17 @@ class Store::Impl {
     auto salt = meta("kdf_salt");
     if (!salt) return std::nullopt;
     Kdf k{*salt, {}};
-    k.params.n = std::stoull(meta_text("kdf_n").value_or("0"));
-    k.params.r = static_cast<std::uint32_t>(std::stoul(meta_text("kdf_r").value_or("0")));
-    k.params.p = static_cast<std::uint32_t>(std::stoul(meta_text("kdf_p").value_or("0")));
+    // Parsed strictly: a damaged value is this library's store_error, never std::stoull's
+    // std::invalid_argument escaping Store::open (found by tests/fuzz/fuzz_store_open.cpp).
+    auto number = [&](const char* key, auto& out) {
+      const std::string text = meta_text(key).value_or("");
+      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+      if (ec != std::errc() || end != text.data() + text.size() || text.empty())
+        throw error(errc::store_error, "the store's passphrase parameters are damaged");
+    };
+    number("kdf_n", k.params.n);
+    number("kdf_r", k.params.r);
+    number("kdf_p", k.params.p);
     return k;
   }
   void write_kdf(const std::optional<Kdf>& k) {
@@ -272,7 +300,9 @@ class Store::Impl {
                                             " already exists (names are compared ignoring case); choose another name");
   }
   std::int64_t client_rowid_for_connection(std::string_view client_name) {
-    auto c = find_client(client_name);
+    // As a name is checked when a client is created, so the name that refers to it.
+    const std::string name = model::validate_name("oauth_client", client_name);
+    auto c = find_client(name);
     if (!c)
       throw error(errc::validation_failed, "oauth_client: there is no OAuth client named " + in_quotes(client_name) +
                                                "; create it first (Store.create_oauth_client or 'harvest-connect "
@@ -296,6 +326,7 @@ ResolvedKey resolve_key(const OpenOptions& o, bool new_store, const std::optiona
   if (o.key) return {*o.key, std::nullopt};
   if (o.passphrase) {
     if (new_store) {
+      model::validate_new_passphrase(*o.passphrase);
       crypto::PassphraseKey pk = crypto::derive_passphrase_key(*o.passphrase);
       return {std::move(pk.key), Kdf{std::move(pk.salt), pk.params}};
     }
@@ -326,6 +357,9 @@ Store& Store::operator=(Store&&) noexcept = default;
 Store::~Store() = default;
 
 Store Store::open(const OpenOptions& options) {
+  // Decrypted secrets will live in this process from now on: no core dumps
+  // (crypto/core_dumps.hpp; HARVEST_CONNECT_ALLOW_CORE_DUMPS=1 opts out).
+  crypto::disable_core_dumps();
   auto impl = std::make_unique<Impl>();
   impl->path = options.path ? *options.path : default_store_path();
   prepare_file(impl->path);
@@ -741,6 +775,7 @@ void Store::rotate_key(const crypto::MasterKey& new_key) {
 }
 
 void Store::rotate_passphrase(const crypto::Secret& passphrase) {
+  model::validate_new_passphrase(passphrase);
   crypto::PassphraseKey pk = crypto::derive_passphrase_key(passphrase);
   std::lock_guard lock(impl_->mu);
   impl_->check_open();

@@ -1,0 +1,225 @@
+// Crash consistency: a child process writes to the store and is killed with SIGKILL at a
+// random moment, again and again. After every kill the store must open with the right key,
+// every sealed field must open (verify() == []), and every record must be one complete
+// version: the one before the interrupted transaction or the one after it, never a mix and
+// never older than what was committed before.
+//
+// HARVEST_CONNECT_CRASH_ITERATIONS overrides the number of kills per scenario (default 200).
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <random>
+#include <string>
+#include <thread>
+
+#include "store_test_support.hpp"
+
+namespace {
+
+using namespace store_test;
+using hc::store::Store;
+
+int iterations() {
+  const char* env = std::getenv("HARVEST_CONNECT_CRASH_ITERATIONS");
+  return env ? std::atoi(env) : 200;
+}
+
+class CrashTest : public StoreTest {
+ protected:
+  // Runs `work` in a child forever; kills it after a random delay (0-25 ms: from before the
+  // store is open until many transactions in). The child must not stop on its own.
+  void kill_during(const std::function<void()>& work, std::mt19937& rng) {
+    std::uniform_int_distribution<int> delay_us(0, 25000);
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      try {
+        for (;;) work();
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "crash child: %s\n", e.what());
+        ::_exit(3);
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(delay_us(rng)));
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+        << "the writer stopped on its own (exit " << (WIFEXITED(status) ? WEXITSTATUS(status) : -1) << ")";
+  }
+
+  static std::string text(const Secret& s) { return std::string(s.reveal_string()); }
+  std::mt19937 rng{std::random_device{}()};
+};
+
+// (a) Writing connections: each generation g updates five records (account ID and
+// User-Agent together, one transaction each), creates one new connection and deletes the
+// previous generation's.
+TEST_F(CrashTest, KilledWhileWritingConnectionsLeavesWholeRecords) {
+  constexpr int records = 5;
+  auto account_for = [](int r, long g) { return std::to_string((r + 1) * 1000000L + g); };
+  auto agent_for = [](long g) { return "CrashTest " + std::to_string(g) + " (crash@example.com)"; };
+  {
+    Store s = open(key);
+    s.create_oauth_client(client("client"));
+    for (int r = 0; r < records; ++r) {
+      auto c = connection("r" + std::to_string(r), "client", account_for(r, 0));
+      c.user_agent = agent_for(0);
+      s.create_connection(std::move(c));
+    }
+  }
+  std::map<std::string, long> seen;  // the generation of each record after the last check
+  auto writer = [&] {
+    Store s = open(key);
+    for (;;) {
+      long g = 0;
+      for (const auto& c : s.connections()) g = std::max(g, std::stol(c.user_agent->substr(10)));
+      ++g;
+      for (int r = 0; r < records; ++r) {
+        hc::model::ConnectionChanges ch;
+        ch.account_id = Secret::from_string(account_for(r, g));
+        ch.user_agent = agent_for(g);
+        s.update_connection("r" + std::to_string(r), std::move(ch));
+      }
+      auto c = connection("new" + std::to_string(g), "client", account_for(9, g));
+      c.user_agent = agent_for(g);
+      s.create_connection(std::move(c));
+      try {
+        s.delete_connection("new" + std::to_string(g - 1));
+      } catch (const hc::error& e) {
+        if (e.kind() != hc::errc::not_found) throw;
+      }
+    }
+  };
+  for (int i = 0; i < iterations(); ++i) {
+    kill_during(writer, rng);
+    if (HasFatalFailure()) return;
+    Store s = open(key);
+    ASSERT_TRUE(s.verify().empty()) << "after kill " << i;
+    for (const auto& c : s.connections()) {
+      const long g = std::stol(c.user_agent->substr(10));
+      const auto creds = s.credentials(c.name);
+      if (c.name[0] == 'r') {
+        const int r = c.name[1] - '0';
+        ASSERT_EQ(text(creds.account_id), account_for(r, g)) << c.name << " is a mix of two versions";
+        ASSERT_GE(g, seen[c.name]) << c.name << " went back to an older version";
+      } else {
+        ASSERT_EQ(c.name, "new" + std::to_string(g));
+        ASSERT_EQ(text(creds.account_id), account_for(9, g));
+      }
+      seen[c.name] = g;
+    }
+    for (int r = 0; r < records; ++r) ASSERT_TRUE(seen.count("r" + std::to_string(r)));
+  }
+  std::printf("[ crash    ] %d kills; %ld generations committed in all\n", iterations(), seen["r0"]);
+  EXPECT_GT(seen["r0"], 0) << "nothing was ever committed: the kills came too early to test anything";
+}
+
+// (b) Committing token refreshes, through with_token_lock (as the token source does) and
+// save_tokens: access token, refresh token and expiry always belong to one refresh.
+TEST_F(CrashTest, KilledWhileCommittingTokenRefreshKeepsOneRefresh) {
+  {
+    Store s = open(key);
+    s.create_oauth_client(client("client"));
+    s.create_connection(connection("work", "client", "123456"));
+    s.save_tokens("work", {Secret::from_string("at-0"), Secret::from_string("rt-0"), 0});
+  }
+  auto writer = [&] {
+    Store s = open(key);
+    for (bool lock = true;; lock = !lock) {
+      if (lock) {
+        s.with_token_lock("work", [](const hc::store::TokenState& st) -> std::optional<hc::store::TokenUpdate> {
+          const long n = std::stol(std::string(st.access_token->reveal_string().substr(3))) + 1;
+          return hc::store::TokenUpdate{Secret::from_string("at-" + std::to_string(n)),
+                                        Secret::from_string("rt-" + std::to_string(n)), n};
+        });
+      } else {
+        const long n = *s.connection("work").token_expires_at + 1;
+        s.save_tokens("work", {Secret::from_string("at-" + std::to_string(n)),
+                               Secret::from_string("rt-" + std::to_string(n)), n});
+      }
+    }
+  };
+  long last = 0;
+  for (int i = 0; i < iterations(); ++i) {
+    kill_during(writer, rng);
+    if (HasFatalFailure()) return;
+    Store s = open(key);
+    ASSERT_TRUE(s.verify().empty()) << "after kill " << i;
+    const auto creds = s.credentials("work");
+    const long n = *creds.connection.token_expires_at;
+    ASSERT_EQ(text(*creds.access_token), "at-" + std::to_string(n));
+    ASSERT_EQ(text(*creds.refresh_token), "rt-" + std::to_string(n)) << "tokens of two refreshes mixed";
+    ASSERT_EQ(creds.connection.status, hc::model::ConnectionStatus::authorized);
+    ASSERT_GE(n, last) << "a committed refresh was lost";
+    last = n;
+  }
+  std::printf("[ crash    ] %d kills; %ld refreshes committed in all\n", iterations(), last);
+  EXPECT_GT(last, 0) << "no refresh was ever committed: the kills came too early to test anything";
+}
+
+// (c) Rotating keys: the child alternates the master key between two keys the test knows,
+// re-sealing every field under a new data key after each rotation.
+TEST_F(CrashTest, KilledWhileRotatingKeysOpensWithOldOrNewKey) {
+  const MasterKey keys[2] = {MasterKey::generate(), MasterKey::generate()};
+  {
+    hc::store::OpenOptions o;
+    o.path = path;
+    o.key = keys[0];
+    Store s = Store::open(o);
+    s.create_oauth_client(client("client", "client-secret-crash"));
+    for (int r = 0; r < 3; ++r) s.create_connection(connection("c" + std::to_string(r), "client", "4242" + std::to_string(r)));
+    s.save_tokens("c0", {Secret::from_string("access-crash"), Secret::from_string("refresh-crash"), 99});
+  }
+  auto open_with_either = [&](int* which) -> Store {
+    for (int k = 0; k < 2; ++k) {
+      try {
+        hc::store::OpenOptions o;
+        o.path = path;
+        o.key = keys[k];
+        Store s = Store::open(o);
+        if (which) *which = k;
+        return s;
+      } catch (const hc::error& e) {
+        if (e.kind() != hc::errc::key_mismatch) throw;
+      }
+    }
+    throw hc::error(hc::errc::key_mismatch, "the store opens with neither key");
+  };
+  auto writer = [&] {
+    int k = 0;
+    Store s = open_with_either(&k);
+    for (;;) {
+      k = 1 - k;
+      s.rotate_key(keys[k]);
+      s.rotate_data_key();
+    }
+  };
+  int rotations_seen = 0, last_key = 0;
+  for (int i = 0; i < iterations(); ++i) {
+    kill_during(writer, rng);
+    if (HasFatalFailure()) return;
+    int k = -1;
+    Store s = open_with_either(&k);
+    ASSERT_EQ(s.key_id(), keys[k].id());
+    ASSERT_TRUE(s.verify().empty()) << "after kill " << i;
+    const auto creds = s.credentials("c0");
+    ASSERT_EQ(text(*creds.client_secret), "client-secret-crash");
+    ASSERT_EQ(text(creds.account_id), "42420");
+    ASSERT_EQ(text(*creds.access_token), "access-crash");
+    ASSERT_EQ(text(*creds.refresh_token), "refresh-crash");
+    for (int r = 1; r < 3; ++r) ASSERT_EQ(text(s.credentials("c" + std::to_string(r)).account_id), "4242" + std::to_string(r));
+    rotations_seen += k != last_key;
+    last_key = k;
+  }
+  std::printf("[ crash    ] %d kills; the committed master key changed across %d of them\n", iterations(),
+              rotations_seen);
+  EXPECT_GT(rotations_seen, 0) << "no rotation was ever committed: the kills came too early to test anything";
+}
+
+}  // namespace
