@@ -127,6 +127,9 @@ def run(*, keep: bool = False, entries: int = 5000, out: TextIO = sys.stdout) ->
                                                user_agent="harvest-connect demo (https://pypi.org/project/harvest-connect/)")
                 print(f"3. OAuth client    {app.name!r} registered; connection 'demo' created ({conn.status})", file=out)
 
+                # No real browser here: the demo stands in for one (and for the user signing in).
+                print("   Save and authorize: the demo plays the browser, opens the consent page and clicks "
+                      "'Authorize application'", file=out)
                 browser = _Browser(harvest)
                 authorization.open_browser_hook = browser
                 conn.authorize(open_browser=True, timeout=60)
