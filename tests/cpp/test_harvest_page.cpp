@@ -67,3 +67,51 @@ TEST(HarvestPage, RefusesWhatIsNotAListPage) {
     }
   }
 }
+
+// Without the whole-body validation (the Python layer validates with json.loads), a valid
+// page reads exactly as with it, and a malformed one is still refused or, where only a record
+// is malformed, cut out without reading outside the body.
+TEST(HarvestPage, StructureOnlyReadsValidPagesTheSame) {
+  const std::string pages[] = {
+      R"({"time_entries":[{"id":1,"notes":"a \"quoted\" ] } text \\","hours":1.5}, {"id":2,"n":[1,{"b":null}]}],
+         "per_page":2,"total_pages":3,"total_entries":5,"page":1,
+         "links":{"next":"https://api.harvestapp.com/v2/time_entries?page=2&per_page=2"}})",
+      " { \"results\" : [ {\"a\":1} , {\"a\":2} ] , \"links\" : {\"next\":null} } ",
+      R"({"ids":[1, "two", null, [3], -2.5e3, true],"links":{"next":null}})",
+      R"({"links":{"next":null},"page":null,"clients":[]})",
+      R"({"\u0074ime_entries":[{"id":9}],"links":{"next":"x"}})",
+  };
+  for (const std::string& body : pages) {
+    const Page checked = parse_page(body, "time_entries");
+    const Page outlined = parse_page(body, "time_entries", PageValidation::left_to_caller);
+    EXPECT_EQ(outlined.resource, checked.resource) << body;
+    EXPECT_EQ(outlined.records, checked.records) << body;
+    EXPECT_EQ(outlined.next, checked.next) << body;
+    EXPECT_EQ(outlined.page, checked.page) << body;
+    EXPECT_EQ(outlined.total_pages, checked.total_pages) << body;
+    EXPECT_EQ(outlined.total_entries, checked.total_entries) << body;
+    EXPECT_EQ(outlined.per_page, checked.per_page) << body;
+  }
+}
+
+TEST(HarvestPage, StructureOnlyRefusesMalformedOutlines) {
+  for (const char* body :
+       {"", "   ", "[1,2]", "{", "{\"a\":[1]", "{\"a\":[1,}", "{\"a\":[1]} x", "{\"a\":[1}", "{\"a\":[1,2", "{\"a\":[}",
+        "{\"a\":[,]}", "{\"a\" [1]}", "{\"a\":[1]\"b\":2}", "{a:[1]}", "{\"a\":[\"open]}", "{\"a\":[1],}",
+        "{\"a\":[{]}", "{\"a\":[1],\"links\":{\"next\":}}", "{\"a\\q\":[1]}",
+        "<html>Bad gateway</html>", "{\"a\":[1],\"b\":[2]}"}) {
+    try {
+      (void)parse_page(body, "", PageValidation::left_to_caller);
+      ADD_FAILURE() << "accepted " << body;
+    } catch (const harvest_connect::error& e) {
+      EXPECT_EQ(e.kind(), harvest_connect::errc::api_error) << body;
+    }
+  }
+  // A malformed record inside a sound outline is the caller's to refuse (json.loads does).
+  const std::string body = R"({"a":[{"x":tru}, 1.2.3, {"b":1]],"links":{"next":null}})";
+  const Page page = parse_page(body, "a", PageValidation::left_to_caller);
+  ASSERT_EQ(page.records.size(), 3u);
+  EXPECT_EQ(page.records[1], "1.2.3");
+  EXPECT_EQ(page.records[2], R"({"b":1])");
+  EXPECT_THROW((void)parse_page(body, "a"), harvest_connect::error);
+}

@@ -283,10 +283,11 @@ std::string HarvestClient::accounts() const {
   return execute(*state_, "GET", id + "/api/v2/accounts", false, std::nullopt, false).body;
 }
 
-Paginator HarvestClient::paginate(std::string_view path, const QueryParams& params) const {
+Paginator HarvestClient::paginate(std::string_view path, const QueryParams& params,
+                                  PageValidation validation) const {
   const std::string url = resolve_api_url(state_->config.api_url, path, params);
   std::string resource = resource_name(api_relative_path(state_->config.api_url, url));
-  return Paginator(std::make_shared<HarvestClient>(*this), url, std::move(resource));
+  return Paginator(std::make_shared<HarvestClient>(*this), url, std::move(resource), validation);
 }
 
 const std::string& HarvestClient::api_url() const noexcept { return state_->config.api_url; }
@@ -295,8 +296,9 @@ std::uint64_t HarvestClient::requests_sent() const noexcept { return state_->sen
 
 // --- Paginator --------------------------------------------------------------------
 
-Paginator::Paginator(std::shared_ptr<HarvestClient> client, std::string first_url, std::string resource)
-    : client_(std::move(client)), resource_(std::move(resource)) {
+Paginator::Paginator(std::shared_ptr<HarvestClient> client, std::string first_url, std::string resource,
+                     PageValidation validation)
+    : client_(std::move(client)), resource_(std::move(resource)), validation_(validation) {
   start(std::move(first_url));
 }
 
@@ -345,13 +347,13 @@ bool same_page_url(const std::string& a, const std::string& b) {
 void Paginator::start(std::string url) {
   auto client = client_;
   auto resource = resource_;
-  auto fetch = [client, resource, url]() -> std::shared_ptr<const PageData> {
+  auto fetch = [client, resource, url, validation = validation_]() -> std::shared_ptr<const PageData> {
     auto data = std::make_shared<PageData>();
     data->url = url;
     // Links are absolute; resolving checks that they stay on the API host.
     const std::string target = resolve_api_url(client->api_url(), url);
     data->body = client->request("GET", target).body;
-    data->page = parse_page(data->body, resource);
+    data->page = parse_page(data->body, resource, validation);
     return data;
   };
   const auto policy = client_->options().prefetch_pages > 0 ? std::launch::async : std::launch::deferred;

@@ -60,41 +60,49 @@ constexpr auto structural = [] {
   return t;
 }();
 
-// A structural scanner over text already known to be valid JSON.
+[[noreturn]] void not_json() { not_a_page("not valid JSON"); }
+
+// A structural scanner. It never reads outside [p, end), whatever the bytes; on text that is
+// not JSON it either fails (not_json) or cuts out views that are not JSON values either,
+// which is why a body is validated first unless the caller parses every record itself.
 struct Scanner {
   const char* p;
   const char* end;
 
+  [[nodiscard]] bool at(char c) const noexcept { return p < end && *p == c; }
+  void expect(char c) {
+    if (!at(c)) not_json();
+    ++p;
+  }
   void ws() noexcept {
     while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) ++p;
   }
   // At the opening quote; leaves p after the closing one. memchr finds each candidate quote
   // (most of a page's bytes are inside strings), which is escaped when an odd number of
   // backslashes precedes it.
-  void string() noexcept {
-    ++p;
+  void string() {
+    const char* const open = p++;
     while (p < end) {
       const auto* quote = static_cast<const char*>(std::memchr(p, '"', static_cast<std::size_t>(end - p)));
-      if (quote == nullptr) {
-        p = end;
-        return;
-      }
+      if (quote == nullptr) break;
       const char* run = quote;
-      while (run > p && run[-1] == '\\') --run;
+      while (run > open + 1 && run[-1] == '\\') --run;
       p = quote + 1;
       if (((quote - run) & 1) == 0) return;
     }
+    not_json();  // unterminated
   }
-  void value() noexcept {
-    if (p >= end) return;
+  // One value of any kind; fails when there is none here or it is not closed.
+  void value() {
+    if (p >= end) not_json();
     const char c = *p;
     if (c == '"') {
       string();
     } else if (c == '{' || c == '[') {
-      int depth = 0;
+      std::size_t depth = 0;
       while (p < end) {
         while (p < end && !structural[static_cast<unsigned char>(*p)]) ++p;  // numbers, literals, ':' and ','
-        if (p >= end) return;
+        if (p >= end) break;
         const char d = *p;
         if (d == '"') {
           string();
@@ -107,8 +115,35 @@ struct Scanner {
           return;
         }
       }
+      not_json();  // not closed
     } else {
-      while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\n' && *p != '\r' && *p != '\t') ++p;
+      const char* const begin = p;
+      while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ':' && *p != ' ' && *p != '\n' &&
+             *p != '\r' && *p != '\t') {
+        ++p;
+      }
+      if (p == begin) not_json();  // a delimiter where a value belongs
+    }
+  }
+  // At '['; leaves p after the matching ']' with each element's text in `out`.
+  void elements(std::vector<std::string_view>& out) {
+    expect('[');
+    ws();
+    if (at(']')) {
+      ++p;
+      return;
+    }
+    for (;;) {
+      ws();
+      const char* const begin = p;
+      value();
+      out.emplace_back(begin, static_cast<std::size_t>(p - begin));
+      ws();
+      if (at(']')) {
+        ++p;
+        return;
+      }
+      expect(',');
     }
   }
 };
@@ -122,81 +157,82 @@ std::optional<std::int64_t> integer(std::string_view text) {
 
 std::string key_text(std::string_view quoted) {
   if (quoted.find('\\') == std::string_view::npos) return std::string(quoted.substr(1, quoted.size() - 2));
-  return std::string(json::parse(quoted).as_string());
+  json::error_code ec;
+  const json::value key = json::parse(quoted, ec);
+  if (ec || !key.is_string()) not_json();
+  return std::string(key.get_string());
 }
 
 void finish(Page& page, std::optional<std::string_view> links) {
-  if (links) {
-    const json::value parsed = json::parse(*links);
-    if (const auto* object = parsed.if_object()) {
-      if (const auto* next = object->if_contains("next")) {
-        if (const auto* text = next->if_string(); text && !text->empty()) page.next = std::string(*text);
-      }
+  if (!links) return;
+  json::error_code ec;
+  const json::value parsed = json::parse(*links, ec);
+  if (ec) not_a_page("its links are not valid JSON");
+  if (const auto* object = parsed.if_object()) {
+    if (const auto* next = object->if_contains("next")) {
+      if (const auto* text = next->if_string(); text && !text->empty()) page.next = std::string(*text);
     }
   }
 }
 
 }  // namespace
 
-Page parse_page(std::string_view body, std::string_view resource_hint) {
-  validate(body);
+Page parse_page(std::string_view body, std::string_view resource_hint, PageValidation validation) {
+  if (validation == PageValidation::whole_body) validate(body);
   Scanner s{body.data(), body.data() + body.size()};
   s.ws();
-  if (s.p >= s.end || *s.p != '{') not_a_page("not a JSON object");
+  if (!s.at('{')) not_a_page("not a JSON object");
   ++s.p;
 
   std::vector<std::pair<std::string, std::string_view>> arrays;
   std::optional<std::string_view> links;
   Page page;
   const char* cut = nullptr;  // where the array page.records was cut from begins
-  for (;;) {
-    s.ws();
-    if (*s.p == '}') break;
-    if (*s.p == ',') {
-      ++s.p;
+  s.ws();
+  if (s.at('}')) {
+    ++s.p;
+  } else {
+    for (;;) {
       s.ws();
-    }
-    const char* key_begin = s.p;
-    s.string();
-    std::string key = key_text(std::string_view(key_begin, static_cast<std::size_t>(s.p - key_begin)));
-    s.ws();
-    ++s.p;  // ':'
-    s.ws();
-    const char* value_begin = s.p;
-    if (!cut && *s.p == '[' && !resource_hint.empty() && key == resource_hint) {
-      // The records array named by the hint: cut the records out on the way through it.
-      cut = s.p;
-      ++s.p;
-      for (;;) {
-        s.ws();
-        if (s.p >= s.end || *s.p == ']') break;
-        if (*s.p == ',') {
-          ++s.p;
-          s.ws();
-        }
-        const char* record_begin = s.p;
+      const char* key_begin = s.p;
+      if (!s.at('"')) not_json();
+      s.string();
+      std::string key = key_text(std::string_view(key_begin, static_cast<std::size_t>(s.p - key_begin)));
+      s.ws();
+      s.expect(':');
+      s.ws();
+      const char* value_begin = s.p;
+      if (!cut && s.at('[') && !resource_hint.empty() && key == resource_hint) {
+        // The records array named by the hint: cut the records out on the way through it.
+        cut = s.p;
+        s.elements(page.records);
+      } else {
         s.value();
-        page.records.emplace_back(record_begin, static_cast<std::size_t>(s.p - record_begin));
       }
-      ++s.p;  // ']'
-    } else {
-      s.value();
-    }
-    const std::string_view value(value_begin, static_cast<std::size_t>(s.p - value_begin));
-    if (key == "links") {
-      links = value;
-    } else if (value.front() == '[') {
-      arrays.emplace_back(std::move(key), value);
-    } else if (key == "page") {
-      page.page = integer(value);
-    } else if (key == "total_pages") {
-      page.total_pages = integer(value);
-    } else if (key == "total_entries") {
-      page.total_entries = integer(value);
-    } else if (key == "per_page") {
-      page.per_page = integer(value);
+      const std::string_view value(value_begin, static_cast<std::size_t>(s.p - value_begin));
+      if (key == "links") {
+        links = value;
+      } else if (value.front() == '[') {
+        arrays.emplace_back(std::move(key), value);
+      } else if (key == "page") {
+        page.page = integer(value);
+      } else if (key == "total_pages") {
+        page.total_pages = integer(value);
+      } else if (key == "total_entries") {
+        page.total_entries = integer(value);
+      } else if (key == "per_page") {
+        page.per_page = integer(value);
+      }
+      s.ws();
+      if (s.at('}')) {
+        ++s.p;
+        break;
+      }
+      s.expect(',');
     }
   }
+  s.ws();
+  if (s.p != s.end) not_json();  // something after the object
 
   std::string_view array;
   for (const auto& [name, value] : arrays) {
@@ -216,18 +252,8 @@ Page parse_page(std::string_view body, std::string_view resource_hint) {
 
   if (cut != array.data()) {
     page.records.clear();
-    Scanner a{array.data() + 1, array.data() + array.size() - 1};
-    for (;;) {
-      a.ws();
-      if (a.p >= a.end) break;
-      if (*a.p == ',') {
-        ++a.p;
-        a.ws();
-      }
-      const char* record_begin = a.p;
-      a.value();
-      page.records.emplace_back(record_begin, static_cast<std::size_t>(a.p - record_begin));
-    }
+    Scanner a{array.data(), array.data() + array.size()};
+    a.elements(page.records);
   }
   finish(page, links);
   return page;

@@ -20,6 +20,7 @@
 
 #include "harvest_connect/crypto/secret.hpp"
 #include "harvest_connect/harvest/api_path.hpp"
+#include "harvest_connect/harvest/page.hpp"
 #include "harvest_connect/harvest/rate_limiter.hpp"
 #include "harvest_connect/harvest/retry_policy.hpp"
 #include "harvest_connect/harvest/token_source.hpp"
@@ -70,8 +71,10 @@ class HarvestClient {
   [[nodiscard]] std::string patch(std::string_view path, std::string_view json_body) const;
   [[nodiscard]] std::string del(std::string_view path, const QueryParams& params = {}) const;
 
-  // Every record of a list endpoint, page by page (Paginator::next()).
-  [[nodiscard]] Paginator paginate(std::string_view path, const QueryParams& params = {}) const;
+  // Every record of a list endpoint, page by page (Paginator::next()). `validation`:
+  // left_to_caller only when the caller parses each page's records strictly itself.
+  [[nodiscard]] Paginator paginate(std::string_view path, const QueryParams& params = {},
+                                   PageValidation validation = PageValidation::whole_body) const;
   // The accounts the token can reach: the identity service's /api/v2/accounts answer
   // ({"user":{...},"accounts":[{"id","name","product"}]}).
   [[nodiscard]] std::string accounts() const;

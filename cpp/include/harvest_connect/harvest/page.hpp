@@ -13,6 +13,11 @@
 // The body is validated with Boost.JSON; the records are then cut out of it as views of
 // their exact bytes, so that an export writes them as Harvest sent them without building a
 // document tree.
+//
+// A caller that parses every record strictly itself (the Python layer hands the body to
+// json.loads) can skip that validation, which is most of parse_page's time: the page's
+// fields are then read by a scanner that stays inside the body whatever its bytes, but a
+// record view may not be a JSON value.
 
 #include <cstdint>
 #include <optional>
@@ -32,10 +37,16 @@ struct Page {
   std::optional<std::int64_t> per_page;
 };
 
+enum class PageValidation {
+  whole_body,      // the body must be valid JSON: every record view is a JSON value
+  left_to_caller,  // only the page's structure is checked; the caller validates the records
+};
+
 // Parses a list page. `resource_hint` names the records array when known (api_path's
 // resource_name()); otherwise, or when it is absent, the page's only top-level array other
 // than "links" is taken. errc::api_error when the body is not valid JSON or not a list page.
 // `body` must outlive the Page.
-[[nodiscard]] Page parse_page(std::string_view body, std::string_view resource_hint = {});
+[[nodiscard]] Page parse_page(std::string_view body, std::string_view resource_hint = {},
+                              PageValidation validation = PageValidation::whole_body);
 
 }  // namespace harvest_connect::harvest

@@ -49,7 +49,8 @@ class Paginator {
 
  private:
   friend class HarvestClient;
-  Paginator(std::shared_ptr<HarvestClient> client, std::string first_url, std::string resource);
+  Paginator(std::shared_ptr<HarvestClient> client, std::string first_url, std::string resource,
+            PageValidation validation);
   // A page requested and the URL it was requested at.
   struct Pending {
     std::string url;
@@ -60,6 +61,7 @@ class Paginator {
 
   std::shared_ptr<HarvestClient> client_;
   std::string resource_;
+  PageValidation validation_;
   std::deque<Pending> pending_;
   std::optional<std::int64_t> total_pages_;
   bool exhausted_ = false;
