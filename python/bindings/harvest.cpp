@@ -1,6 +1,8 @@
 // Bindings of harvest/: the authenticated API client, its page stream and the ping result.
 // Every call that waits on the network releases the GIL; bodies cross into Python as bytes,
 // which the Python layer decodes with json.loads (the fastest way to build Python objects).
+// Pages cross as str: json.loads would decode bytes to str anyway, so decoding straight from
+// the engine's buffer saves copying each page (2 MB at 2,000 records) into a bytes first.
 #include <openssl/crypto.h>
 #include <pybind11/functional.h>
 #include <pybind11/stl.h>
@@ -41,6 +43,17 @@ struct PageStream {
   PageStream& operator=(const PageStream&) = delete;
   harvest::Paginator paginator;
 };
+
+// The page's text as a Python str (json.loads takes it without decoding again).
+py::str page_text(const std::string& body) {
+  PyObject* text = PyUnicode_DecodeUTF8(body.data(), static_cast<Py_ssize_t>(body.size()), "strict");
+  if (text == nullptr) {
+    PyErr_Clear();
+    throw error(errc::api_error,
+                "Harvest's list page is not valid UTF-8 (a proxy or a broken server in between?); try again");
+  }
+  return py::reinterpret_steal<py::str>(text);
+}
 
 std::string repr(const harvest::TestResult& r) {
   std::string out = "TestResult(ok=";
@@ -145,9 +158,12 @@ void register_harvest(py::module_& m) {
           "paginate",
           [](const HarvestClient& c, const std::string& path, const QueryParams& params) {
             py::gil_scoped_release release;  // the first page starts loading at once
-            return std::make_unique<PageStream>(c.paginate(path, params));
+            // json.loads validates every page (HarvestClient.paginate), so the engine only
+            // reads the page's structure.
+            return std::make_unique<PageStream>(c.paginate(path, params, harvest::PageValidation::left_to_caller));
           },
-          py::arg("path"), py::arg("params") = QueryParams{}, "The pages of a list endpoint.")
+          py::arg("path"), py::arg("params") = QueryParams{},
+          "The pages of a list endpoint; the caller must parse each page strictly (json.loads).")
       .def(
           "accounts",
           [](const HarvestClient& c) {
@@ -194,9 +210,9 @@ void register_harvest(py::module_& m) {
               page = s.paginator.next();
             }
             if (!page) return py::none();
-            return py::make_tuple(py::str(page->page.resource), py::bytes(page->body));
+            return py::make_tuple(py::str(page->page.resource), page_text(page->body));
           },
-          "(resource, body) of the next page, None after the last.")
+          "(resource, text) of the next page, None after the last.")
       .def_property_readonly(
           "records_seen", [](const PageStream& s) { return s.paginator.records_seen(); }, "Records returned so far.")
       .def_property_readonly(

@@ -68,6 +68,29 @@ def _decode(body: bytes) -> Any:
         raise exc from None
 
 
+def _decode_page(text: str) -> Dict[str, Any]:
+    """A list page's JSON. The engine checked only its outline: json.loads validates it."""
+    try:
+        page = _loads(text)
+    except (ValueError, RecursionError):
+        page = None
+    if not isinstance(page, dict):
+        exc = ApiError("Harvest's list page is not valid JSON (a proxy or a broken server in between?); "
+                       "try again")
+        exc.kind = "api_error"
+        raise exc from None
+    return page
+
+
+def _page_records(text: str, resource: str) -> List[Any]:
+    records = _decode_page(text).get(resource)
+    if not isinstance(records, list):  # e.g. a duplicate key whose last value is not the array
+        exc = ApiError(f"Harvest's list page has no {resource!r} array of records; try again")
+        exc.kind = "api_error"
+        raise exc
+    return records
+
+
 class HarvestClient:
     """API calls of one connection. Get one with ``conn.api()``.
 
@@ -114,15 +137,19 @@ class HarvestClient:
         One page is decoded at a time while the next is fetched in the background.
         """
         stream = self._core.paginate(path, _params(params))
-        loads = _loads
         while True:
             page = stream.next_page()
             if page is None:
                 return
-            resource, body = page
-            records = loads(body)[resource]
-            del body, page
+            resource, text = page
+            del page
+            records = _page_records(text, resource)
+            del text
             yield from records
+            # Let go of this page's records before the next page is decoded, so json.loads
+            # reuses their memory: with two pages alive it took a third more CPU (fresh memory
+            # to fault in, colder caches; tests/bench figure 1).
+            del records
 
     def pages(self, path: str, params: Params = None) -> Iterator[Dict[str, Any]]:
         """Every page of a list endpoint as its decoded JSON object."""
@@ -131,7 +158,7 @@ class HarvestClient:
             page = stream.next_page()
             if page is None:
                 return
-            yield _loads(page[1])
+            yield _decode_page(page[1])
 
     def accounts(self) -> List[Dict[str, Any]]:
         """The accounts the token can reach (``GET {id_url}/api/v2/accounts``)."""

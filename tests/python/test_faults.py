@@ -234,3 +234,35 @@ def test_a_hostile_server_gives_a_clear_error(tmp_path: Path, monkeypatch: pytes
             assert sealed_rows(path) == before
     finally:
         server.close()
+
+
+# The engine reads only a list page's outline and leaves the records to json.loads (figure 1
+# of tests/bench): whatever is wrong inside a page must still end in a clear ApiError.
+BAD_PAGES: Dict[str, bytes] = {
+    "broken-record": b'{"time_entries":[{"id":1},{"id":tru}],"links":{"next":null}}',
+    "mismatched-brackets": b'{"time_entries":[{"id":1]],"links":{"next":null}}',
+    "not-utf8": b'{"time_entries":[{"notes":"\xff\xfe"}],"links":{"next":null}}',
+    "deep-record": b'{"time_entries":[' + b"[" * 100_000 + b"]" * 100_000 + b'],"links":{"next":null}}',
+    "duplicate-key": b'{"time_entries":[{"id":1}],"links":{"next":null},"time_entries":7}',
+    "broken-outline": b'{"time_entries":[{"id":1}],"links":{"next":null}',
+}
+
+
+@pytest.mark.parametrize("kind", list(BAD_PAGES), ids=list(BAD_PAGES))
+def test_a_malformed_list_page_is_a_clear_api_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    kind: str) -> None:
+    monkeypatch.setenv("HARVEST_CONNECT_HOME", str(tmp_path / "home"))
+    server = Hostile(lambda r: http_answer(BAD_PAGES[kind]))
+    try:
+        with hc.Store.open(tmp_path / "store.db", key=hc.Key.generate()) as store:
+            store.create_token_connection("hostile", access_token="pat-HOSTILE-TOKEN-1", account_id="123456",
+                                          api_url=f"http://127.0.0.1:{server.port}/v2", user_agent=USER_AGENT)
+            client = store.connection("hostile").api(deadline=6.0, timeout=2.0)
+            with pytest.raises(hc.ApiError) as caught:
+                list(client.paginate("/time_entries"))
+            assert "page" in str(caught.value) and "pat-HOSTILE-TOKEN-1" not in str(caught.value)
+            if kind != "duplicate-key":  # valid JSON: pages() hands it over as it is
+                with pytest.raises(hc.ApiError):
+                    list(client.pages("/time_entries"))
+    finally:
+        server.close()
