@@ -2,6 +2,7 @@
 // Retry-After, pagination. (The emulator tests cover the same over real HTTPS.)
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 
@@ -309,6 +310,44 @@ TEST(HarvestClient, PaginateFollowsLinksNextPageAndCursorStyle) {
     EXPECT_EQ(pages.pages_seen(), 5u);
     EXPECT_EQ(pages.total_entries(), 15);
     EXPECT_EQ(transport->seen.size(), 5u);
+  }
+}
+
+// The bodies of pages the caller has let go of are lent to the pages still to come, so a long
+// walk does not allocate (and fault in) a fresh multi-megabyte buffer per page.
+TEST(HarvestClient, PaginateLendsFinishedBodiesToLaterPages) {
+  class LendingTransport final : public Transport {
+   public:
+    http::Response send(const http::Request& request, std::chrono::steady_clock::time_point) override {
+      return send_into(request, {}, std::string());
+    }
+    http::Response send_into(const http::Request& request, std::chrono::steady_clock::time_point,
+                             std::string body_buffer) override {
+      auto res = page_answer(request, 0);
+      lent.push_back(body_buffer.capacity() >= res.body.size());
+      body_buffer.assign(res.body);
+      res.body = std::move(body_buffer);
+      return res;
+    }
+    std::vector<bool> lent;
+  };
+  for (unsigned prefetch : {0u, 2u}) {
+    auto transport = std::make_shared<LendingTransport>();
+    Sleeps sleeps;
+    auto options = sleeps.options();
+    options.prefetch_pages = prefetch;
+    HarvestClient client(config(), transport, std::make_shared<StaticTokenSource>(crypto::Secret::from_string("t")),
+                         options);
+    auto pages = client.paginate("/v2/time_entries", {{"per_page", "3"}});
+    std::size_t records = 0;
+    while (auto page = pages.next()) records += page->page.records.size();
+    EXPECT_EQ(records, 15u);
+    ASSERT_EQ(transport->lent.size(), 5u);
+    // Only the pages fetched before any page was let go start without a buffer.
+    EXPECT_FALSE(transport->lent.front()) << prefetch;
+    EXPECT_TRUE(transport->lent.back()) << prefetch;
+    EXPECT_GE(std::count(transport->lent.begin(), transport->lent.end(), true), 5 - 1 - static_cast<long>(prefetch))
+        << prefetch;
   }
 }
 

@@ -268,6 +268,27 @@ TEST(HttpClient, ChunkedAndStreamedBodies) {
   EXPECT_EQ(server.accepted_connections(), 1u);
 }
 
+TEST(HttpClient, BodyIsReadIntoALentBuffer) {
+  Server server({}, [](const ServerRequest& req) {
+    ServerResponse r;
+    r.body = req.target == "/big" ? std::string(300'000, 'b') : "{}";
+    if (req.target == "/chunked") r.headers.set("Transfer-Encoding", "chunked");
+    return r;
+  });
+  Client client;
+  std::string lent(400'000, 'x');  // old content that must not survive
+  const char* memory = lent.data();
+  auto res = client.send({"GET", server.base_url() + "/big", {}, {}}, std::move(lent));
+  EXPECT_EQ(res.body, std::string(300'000, 'b'));
+  EXPECT_EQ(res.body.data(), memory);  // the same memory, not a new allocation
+  memory = res.body.data();
+  res = client.send({"GET", server.base_url() + "/chunked", {}, {}}, std::move(res.body));
+  EXPECT_EQ(res.body, "{}");
+  EXPECT_EQ(res.body.data(), memory);
+  res = client.send({"GET", server.base_url() + "/small", {}, {}}, std::string());
+  EXPECT_EQ(res.body, "{}");
+}
+
 TEST(HttpClient, ConnectionRefusedIsANetworkError) {
   std::uint16_t port = 0;
   {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <mutex>
 #include <boost/json.hpp>
 #include <random>
 #include <thread>
@@ -115,8 +116,10 @@ HarvestClient::HarvestClient(ClientConfig config, std::shared_ptr<Transport> tra
 
 namespace {
 
+// `body_buffer`, when given, lends its memory to the first attempt's answer (Paginator).
 ApiResponse execute(HarvestClient::State& s, std::string_view method, const std::string& url, bool reports,
-                    std::optional<std::string_view> json_body, bool with_account_header) {
+                    std::optional<std::string_view> json_body, bool with_account_header,
+                    std::string* body_buffer = nullptr) {
   const auto deadline = steady::now() + s.options.retry.deadline;
   AccessToken token = s.tokens->current();
   bool refreshed_after_401 = false;
@@ -147,7 +150,12 @@ ApiResponse execute(HarvestClient::State& s, std::string_view method, const std:
       }
       ++s.sent;
       try {
-        result.response = s.transport->send(request, deadline);
+        if (body_buffer != nullptr && body_buffer->capacity() != 0) {
+          result.response = s.transport->send_into(request, deadline, std::move(*body_buffer));
+          body_buffer = nullptr;
+        } else {
+          result.response = s.transport->send(request, deadline);
+        }
         result.status = result.response->status;
       } catch (const error& e) {
         if (e.kind() != errc::network_error && e.kind() != errc::timeout) {
@@ -276,6 +284,11 @@ std::string HarvestClient::del(std::string_view path, const QueryParams& params)
   return request("DELETE", path, params).body;
 }
 
+ApiResponse HarvestClient::get_page(const std::string& url, std::string body_buffer) const {
+  const bool reports = is_reports_path(api_relative_path(state_->config.api_url, url));
+  return execute(*state_, "GET", url, reports, std::nullopt, true, &body_buffer);
+}
+
 std::string HarvestClient::accounts() const {
   std::string id = state_->config.id_url;
   while (!id.empty() && id.back() == '/') id.pop_back();
@@ -296,9 +309,31 @@ std::uint64_t HarvestClient::requests_sent() const noexcept { return state_->sen
 
 // --- Paginator --------------------------------------------------------------------
 
+// The bodies of pages the caller has finished with, lent to the pages still to come.
+struct Paginator::SpareBodies {
+  static constexpr std::size_t kept = 4;
+  std::mutex mutex;
+  std::vector<std::string> bodies;
+
+  std::string take() {
+    std::lock_guard lock(mutex);
+    if (bodies.empty()) return {};
+    std::string body = std::move(bodies.back());
+    bodies.pop_back();
+    return body;
+  }
+  void give(std::string&& body) {
+    std::lock_guard lock(mutex);
+    if (bodies.size() < kept) bodies.push_back(std::move(body));
+  }
+};
+
 Paginator::Paginator(std::shared_ptr<HarvestClient> client, std::string first_url, std::string resource,
                      PageValidation validation)
-    : client_(std::move(client)), resource_(std::move(resource)), validation_(validation) {
+    : client_(std::move(client)),
+      resource_(std::move(resource)),
+      validation_(validation),
+      spare_(std::make_shared<SpareBodies>()) {
   start(std::move(first_url));
 }
 
@@ -347,12 +382,17 @@ bool same_page_url(const std::string& a, const std::string& b) {
 void Paginator::start(std::string url) {
   auto client = client_;
   auto resource = resource_;
-  auto fetch = [client, resource, url, validation = validation_]() -> std::shared_ptr<const PageData> {
-    auto data = std::make_shared<PageData>();
+  auto fetch = [client, resource, url, validation = validation_, spare = spare_]() -> std::shared_ptr<const PageData> {
+    // A page's body goes back to the spares when the caller lets go of the page, so each page
+    // after the first few is read into memory that is already mapped.
+    std::shared_ptr<PageData> data(new PageData, [spare](PageData* done) {
+      spare->give(std::move(done->body));
+      delete done;
+    });
     data->url = url;
     // Links are absolute; resolving checks that they stay on the API host.
     const std::string target = resolve_api_url(client->api_url(), url);
-    data->body = client->request("GET", target).body;
+    data->body = client->get_page(target, spare->take()).body;
     data->page = parse_page(data->body, resource, validation);
     return data;
   };

@@ -15,6 +15,10 @@ class HttpTransport final : public Transport {
   http::Response send(const http::Request& request, std::chrono::steady_clock::time_point) override {
     return client_->send(request);
   }
+  http::Response send_into(const http::Request& request, std::chrono::steady_clock::time_point,
+                           std::string body_buffer) override {
+    return client_->send(request, std::move(body_buffer));
+  }
 
  private:
   std::shared_ptr<http::Client> client_;

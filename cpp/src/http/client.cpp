@@ -179,6 +179,7 @@ struct Exchange {
   std::function<const BodySink*(const Response&)> choose_sink;
   Response response;
   bool reusable = false;
+  std::string body_buffer;  // memory for a collected body (Client::send with a buffer)
 };
 
 }  // namespace
@@ -301,6 +302,8 @@ struct Client::impl {
     for (const auto& f : head) x.response.headers.add(f.name_string(), f.value());
     const BodySink* sink = x.choose_sink(x.response);
     if (!sink) {
+      x.response.body = std::move(x.body_buffer);
+      x.response.body.clear();
       if (auto len = parser.content_length()) x.response.body.reserve(static_cast<std::size_t>(*len));
     }
 
@@ -394,7 +397,7 @@ struct Client::impl {
 
   // One request/response on one origin, on a pooled or new connection.
   Response perform(const Url& url, bhttp::request<bhttp::string_body>& req, Budget& budget,
-                   const std::function<const BodySink*(const Response&)>& choose_sink) {
+                   const std::function<const BodySink*(const Response&)>& choose_sink, std::string body_buffer) {
     const std::string origin = url.origin();
     std::unique_ptr<Connection> c = checkout(origin);
     const bool fresh = !c;
@@ -405,7 +408,7 @@ struct Client::impl {
     }
     requests.fetch_add(1, std::memory_order_relaxed);
 
-    Exchange x{&url, &req, &options, &budget, choose_sink, {}, false};
+    Exchange x{&url, &req, &options, &budget, choose_sink, {}, false, std::move(body_buffer)};
     std::exception_ptr failure;
     c->ioc.restart();
     asio::co_spawn(c->ioc, run(*c, fresh, x), [&](std::exception_ptr e) { failure = e; });
@@ -415,7 +418,7 @@ struct Client::impl {
     return std::move(x.response);
   }
 
-  Response send(const Request& request, const BodySink* sink) {
+  Response send(const Request& request, const BodySink* sink, std::string body_buffer = {}) {
     Url url = Url::parse(request.target);
     Budget budget{Clock::now() + options.request_timeout, options.request_timeout};
 
@@ -460,7 +463,7 @@ struct Client::impl {
         if (may_follow && is_redirect(head.status) && head.headers.contains("Location")) return nullptr;
         return sink;
       };
-      Response res = perform(url, req, budget, choose);
+      Response res = perform(url, req, budget, choose, std::move(body_buffer));  // the first hop gets it
       if (!options.follow_redirects || !is_redirect(res.status) || !res.headers.contains("Location")) return res;
       if (!may_follow) {
         fail(errc::network_error,
@@ -496,6 +499,10 @@ Client::Client(ClientOptions options) : impl_(std::make_unique<impl>()) {
 Client::~Client() = default;
 
 Response Client::send(const Request& request) { return impl_->send(request, nullptr); }
+
+Response Client::send(const Request& request, std::string body_buffer) {
+  return impl_->send(request, nullptr, std::move(body_buffer));
+}
 
 Response Client::send_streaming(const Request& request, const BodySink& sink) { return impl_->send(request, &sink); }
 

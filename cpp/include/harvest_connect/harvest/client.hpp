@@ -87,6 +87,9 @@ class HarvestClient {
   struct State;
 
  private:
+  // GET of a page's absolute URL, its body read into `body_buffer`'s memory (Paginator).
+  [[nodiscard]] ApiResponse get_page(const std::string& url, std::string body_buffer) const;
+
   std::shared_ptr<State> state_;
   friend class Paginator;
 };

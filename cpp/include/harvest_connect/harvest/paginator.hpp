@@ -58,10 +58,12 @@ class Paginator {
   };
   void start(std::string url);
   void fill_ahead();
+  struct SpareBodies;
 
   std::shared_ptr<HarvestClient> client_;
   std::string resource_;
   PageValidation validation_;
+  std::shared_ptr<SpareBodies> spare_;
   std::deque<Pending> pending_;
   std::optional<std::int64_t> total_pages_;
   bool exhausted_ = false;

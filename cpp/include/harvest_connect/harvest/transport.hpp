@@ -4,6 +4,7 @@
 // tokens are the client's business.
 
 #include <chrono>
+#include <string>
 
 #include "harvest_connect/http/message.hpp"
 
@@ -18,6 +19,14 @@ class Transport {
   // several threads at once.
   [[nodiscard]] virtual http::Response send(const http::Request& request,
                                             std::chrono::steady_clock::time_point deadline) = 0;
+  // The same, reading the body into `body_buffer`'s memory where the transport can (see
+  // http::Client::send); the default ignores the buffer.
+  [[nodiscard]] virtual http::Response send_into(const http::Request& request,
+                                                 std::chrono::steady_clock::time_point deadline,
+                                                 std::string body_buffer) {
+    (void)body_buffer;
+    return send(request, deadline);
+  }
 };
 
 }  // namespace harvest_connect::harvest

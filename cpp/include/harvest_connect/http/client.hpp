@@ -86,6 +86,10 @@ class Client {
   // Sends `request` (its target an absolute URL) and returns the full answer, whatever its
   // status. Content-Length is set from the body; Host and User-Agent when missing.
   [[nodiscard]] Response send(const Request& request);
+  // Like send, but the body is read into `body_buffer`'s memory (its content replaced, its
+  // capacity kept). A caller reading many large answers passes each finished body back in:
+  // a fresh multi-megabyte buffer per answer costs mapping, faulting in and unmapping memory.
+  [[nodiscard]] Response send(const Request& request, std::string body_buffer);
   // Like send, but the body goes to `sink` as it arrives instead of into Response::body, so a
   // large answer is never held twice. max_body_size still applies.
   Response send_streaming(const Request& request, const BodySink& sink);
