@@ -16,6 +16,7 @@
 #include <openssl/x509v3.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -45,8 +46,8 @@ using std::chrono::milliseconds;
 namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-// Body bytes are parsed straight into this buffer and handed on from there: one copy per
-// chunk into the caller's string (or none into a sink), never a per-byte loop.
+// A streamed body (send_streaming) is parsed into a buffer of this size and handed to the
+// sink from there; a collected body is parsed straight into its own memory.
 constexpr std::size_t chunk_size = 64 << 10;
 
 [[noreturn]] void fail(errc code, const std::string& message, const char* reason) {
@@ -301,30 +302,43 @@ struct Client::impl {
     x.response.status = static_cast<int>(head.result_int());
     for (const auto& f : head) x.response.headers.add(f.name_string(), f.value());
     const BodySink* sink = x.choose_sink(x.response);
-    if (!sink) {
-      x.response.body = std::move(x.body_buffer);
-      x.response.body.clear();
-      if (auto len = parser.content_length()) x.response.body.reserve(static_cast<std::size_t>(*len));
-    }
 
     bool stopped = false;
-    while (!parser.is_done()) {
-      head.body().data = c.chunk.get();
-      head.body().size = chunk_size;
-      lowest.expires_after(budget.step(io));
-      auto [ec, n] = co_await bhttp::async_read_some(stream, c.buffer, parser, use_tuple);
-      if (ec == bhttp::error::need_buffer) ec = {};
-      check(ec, "reading the response body");
-      const std::size_t got = chunk_size - head.body().size;
-      if (got == 0) continue;
-      if (sink) {
-        if (!(*sink)(std::string_view(c.chunk.get(), got))) {
+    if (sink) {
+      while (!parser.is_done()) {
+        head.body().data = c.chunk.get();
+        head.body().size = chunk_size;
+        lowest.expires_after(budget.step(io));
+        auto [ec, n] = co_await bhttp::async_read_some(stream, c.buffer, parser, use_tuple);
+        if (ec == bhttp::error::need_buffer) ec = {};
+        check(ec, "reading the response body");
+        const std::size_t got = chunk_size - head.body().size;
+        if (got != 0 && !(*sink)(std::string_view(c.chunk.get(), got))) {
           stopped = true;
           break;
         }
-      } else {
-        x.response.body.append(c.chunk.get(), got);
       }
+    } else {
+      // Parsed straight into the body's own memory: sized once from Content-Length, or grown
+      // by doubling for a chunked answer. resize() only zero-fills memory the body has not
+      // held before, so a lent buffer (Client::send with a buffer) is written once, not twice.
+      std::string& body = x.response.body;
+      body = std::move(x.body_buffer);
+      const auto length = parser.content_length();
+      if (length) body.resize(static_cast<std::size_t>(*length));
+      std::size_t filled = 0;
+      while (!parser.is_done()) {
+        if (!length && body.size() - filled < chunk_size) body.resize(filled + std::max(chunk_size, filled));
+        const std::size_t room = body.size() - filled;
+        head.body().data = body.data() + filled;
+        head.body().size = room;
+        lowest.expires_after(budget.step(io));
+        auto [ec, n] = co_await bhttp::async_read_some(stream, c.buffer, parser, use_tuple);
+        if (ec == bhttp::error::need_buffer) ec = {};
+        check(ec, "reading the response body");
+        filled += room - head.body().size;
+      }
+      body.resize(filled);
     }
     x.reusable = !stopped && parser.is_done() && parser.keep_alive();
   }
