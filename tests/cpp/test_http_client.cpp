@@ -3,7 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
@@ -14,6 +18,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <future>
+#include <string>
 #include <thread>
 
 #include "harvest_connect/error.hpp"
@@ -290,6 +296,55 @@ TEST(HttpClient, BodyIsReadIntoALentBuffer) {
   // A chunked answer larger than the lent buffer grows it.
   res = client.send({"GET", server.base_url() + "/big-chunked", {}, {}}, std::string(10, 'x'));
   EXPECT_EQ(res.body, std::string(300'000, 'b'));
+}
+
+namespace {
+std::size_t resident_kib() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoul(line.substr(6));
+  }
+  return 0;
+}
+}  // namespace
+
+// A server that announces a large body and sends a few bytes must not make the client commit
+// memory for the whole announced size (the body grows as bytes arrive).
+TEST(HttpClient, AnnouncedBodySizeIsNotCommittedBeforeTheBytesArrive) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 1), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::string url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/";
+
+  std::promise<void> release;
+  std::thread server([listener, done = release.get_future()]() mutable {
+    const int c = ::accept(listener, nullptr, nullptr);
+    char request[4096];
+    (void)::recv(c, request, sizeof request, 0);
+    const std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 200000000\r\n\r\n0123456789";
+    (void)::send(c, head.data(), head.size(), MSG_NOSIGNAL);
+    done.wait();
+    ::close(c);
+  });
+  const std::size_t before = resident_kib();
+  std::thread client_thread([&] {
+    Client client;
+    expect_error(errc::network_error, [&] { (void)client.get(url); });
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the client now waits for the rest
+  const std::size_t during = resident_kib();
+  release.set_value();
+  client_thread.join();
+  server.join();
+  ::close(listener);
+  EXPECT_LT(during, before + 50 * 1024) << "KiB resident before " << before << ", while waiting " << during;
 }
 
 TEST(HttpClient, ConnectionRefusedIsANetworkError) {

@@ -322,9 +322,13 @@ struct Paginator::SpareBodies {
     bodies.pop_back();
     return body;
   }
-  void give(std::string&& body) {
-    std::lock_guard lock(mutex);
-    if (bodies.size() < kept) bodies.push_back(std::move(body));
+  // Called by a page's deleter: must not throw (a spare lost to bad_alloc is only a spare).
+  void give(std::string&& body) noexcept {
+    try {
+      std::lock_guard lock(mutex);
+      if (bodies.size() < kept) bodies.push_back(std::move(body));
+    } catch (...) {
+    }
   }
 };
 

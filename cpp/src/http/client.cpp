@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <limits>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -319,17 +320,30 @@ struct Client::impl {
         }
       }
     } else {
-      // Parsed straight into the body's own memory: sized once from Content-Length, or grown
-      // by doubling for a chunked answer. resize() only zero-fills memory the body has not
-      // held before, so a lent buffer (Client::send with a buffer) is written once, not twice.
+      // Parsed straight into the body's own memory, grown by doubling as the bytes arrive (never
+      // past Content-Length): memory is touched only for what came, so a server announcing a
+      // large body and sending little costs address space, not RAM. resize() zero-fills only
+      // memory the body has not held before, so a lent buffer (Client::send with a buffer) of
+      // the right size is written once, not twice.
       std::string& body = x.response.body;
       body = std::move(x.body_buffer);
       const auto length = parser.content_length();
-      if (length) body.resize(static_cast<std::size_t>(*length));
+      if (length && body.capacity() < *length) {
+        body.clear();  // nothing of a lent buffer's old content is worth copying
+        // An eighth more, so that this memory, lent again, also fits a slightly longer page.
+        body.reserve(static_cast<std::size_t>(*length + *length / 8));
+      }
+      const std::size_t limit = length ? static_cast<std::size_t>(*length) : std::numeric_limits<std::size_t>::max();
       std::size_t filled = 0;
       while (!parser.is_done()) {
-        if (!length && body.size() - filled < chunk_size) body.resize(filled + std::max(chunk_size, filled));
+        if (body.size() - filled < chunk_size && body.size() < limit) {
+          body.resize(std::min(limit, filled + std::max(chunk_size, filled)));
+        }
         const std::size_t room = body.size() - filled;
+        if (room == 0) {
+          fail(errc::network_error, "protocol error: the answer from " + where + " is longer than it announced",
+               "protocol_error");
+        }
         head.body().data = body.data() + filled;
         head.body().size = room;
         lowest.expires_after(budget.step(io));
