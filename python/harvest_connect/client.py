@@ -21,7 +21,21 @@ __all__ = ["HarvestClient", "Params"]
 ParamValue = Union[str, int, float, bool, _dt.date, _dt.datetime, None]
 Params = Union[Mapping[str, ParamValue], Sequence[Tuple[str, ParamValue]], None]
 
-_loads = json.loads
+
+
+def _not_json(constant: str) -> Any:
+    # json.loads accepts NaN, Infinity and -Infinity, which JSON (RFC 8259) does not.
+    raise ValueError(f"{constant} is not JSON")
+
+
+_strict_decoder = json.JSONDecoder(parse_constant=_not_json)
+
+
+def _loads(body: Union[bytes, str]) -> Any:
+    """json.loads without NaN and Infinity: pages are validated here, not in the engine."""
+    if not isinstance(body, str):
+        body = body.decode(json.detect_encoding(body), "surrogatepass")
+    return _strict_decoder.decode(body)
 
 
 def _param_value(value: ParamValue) -> str:
@@ -69,7 +83,7 @@ def _decode(body: bytes) -> Any:
 
 
 def _decode_page(text: str) -> Dict[str, Any]:
-    """A list page's JSON. The engine checked only its outline: json.loads validates it."""
+    """A list page's JSON. The engine checked only its outline: _loads validates it."""
     try:
         page = _loads(text)
     except (ValueError, RecursionError):
@@ -158,7 +172,9 @@ class HarvestClient:
             page = stream.next_page()
             if page is None:
                 return
-            yield _decode_page(page[1])
+            decoded = _decode_page(page[1])
+            del page  # the page's text is not kept while the caller works on the page
+            yield decoded
 
     def accounts(self) -> List[Dict[str, Any]]:
         """The accounts the token can reach (``GET {id_url}/api/v2/accounts``)."""

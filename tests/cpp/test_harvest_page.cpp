@@ -69,29 +69,47 @@ TEST(HarvestPage, RefusesWhatIsNotAListPage) {
 }
 
 // Without the whole-body validation (the Python layer validates with json.loads), a valid
-// page reads exactly as with it, and a malformed one is still refused or, where only a record
-// is malformed, cut out without reading outside the body.
-TEST(HarvestPage, StructureOnlyReadsValidPagesTheSame) {
+// page reads exactly as with it, and both match a Boost.JSON document of the page; a malformed
+// one is still refused or, where only a record is malformed, cut out without reading outside
+// the body.
+TEST(HarvestPage, StructureOnlyReadsValidPagesAsTheirDocument) {
+  std::string deep = "[1]";
+  for (int i = 0; i < 100; ++i) deep = "[" + deep + "]";  // deeper than Boost.JSON's default 32
   const std::string pages[] = {
       R"({"time_entries":[{"id":1,"notes":"a \"quoted\" ] } text \\","hours":1.5}, {"id":2,"n":[1,{"b":null}]}],
          "per_page":2,"total_pages":3,"total_entries":5,"page":1,
          "links":{"next":"https://api.harvestapp.com/v2/time_entries?page=2&per_page=2"}})",
       " { \"results\" : [ {\"a\":1} , {\"a\":2} ] , \"links\" : {\"next\":null} } ",
-      R"({"ids":[1, "two", null, [3], -2.5e3, true],"links":{"next":null}})",
+      R"({"ids":[1, "two", null, [3], -2.5e3, true, "\u00e9\ud83d\ude00"],"links":{"next":null}})",
       R"({"links":{"next":null},"page":null,"clients":[]})",
       R"({"\u0074ime_entries":[{"id":9}],"links":{"next":"x"}})",
+      R"({"time_entries":[)" + deep + R"(],"links":{"next":null}})",
   };
+  boost::json::parse_options deep_enough;
+  deep_enough.max_depth = 1000;
   for (const std::string& body : pages) {
     const Page checked = parse_page(body, "time_entries");
     const Page outlined = parse_page(body, "time_entries", PageValidation::left_to_caller);
-    EXPECT_EQ(outlined.resource, checked.resource) << body;
-    EXPECT_EQ(outlined.records, checked.records) << body;
-    EXPECT_EQ(outlined.next, checked.next) << body;
-    EXPECT_EQ(outlined.page, checked.page) << body;
-    EXPECT_EQ(outlined.total_pages, checked.total_pages) << body;
+    const boost::json::object document = boost::json::parse(body, {}, deep_enough).as_object();
+    const boost::json::array& records = document.at(checked.resource).as_array();
+    for (const Page* page : {&checked, &outlined}) {
+      EXPECT_EQ(page->resource, checked.resource) << body;
+      ASSERT_EQ(page->records.size(), records.size()) << body;
+      for (std::size_t i = 0; i < records.size(); ++i) {
+        EXPECT_EQ(boost::json::parse(page->records[i], {}, deep_enough), records[i]) << body;
+      }
+      const auto* links = document.if_contains("links");
+      const auto* next = links ? links->as_object().if_contains("next") : nullptr;
+      EXPECT_EQ(page->next.has_value(), next != nullptr && next->is_string() && !next->as_string().empty()) << body;
+      if (page->next) EXPECT_EQ(*page->next, next->as_string()) << body;
+      EXPECT_EQ(page->total_pages, checked.total_pages) << body;
+      EXPECT_EQ(page->page, checked.page) << body;
+    }
     EXPECT_EQ(outlined.total_entries, checked.total_entries) << body;
     EXPECT_EQ(outlined.per_page, checked.per_page) << body;
   }
+  EXPECT_EQ(parse_page(pages[0], "time_entries").total_pages, 3);
+  EXPECT_EQ(parse_page(pages[0], "time_entries", PageValidation::left_to_caller).total_entries, 5);
 }
 
 TEST(HarvestPage, StructureOnlyRefusesMalformedOutlines) {
@@ -99,7 +117,7 @@ TEST(HarvestPage, StructureOnlyRefusesMalformedOutlines) {
        {"", "   ", "[1,2]", "{", "{\"a\":[1]", "{\"a\":[1,}", "{\"a\":[1]} x", "{\"a\":[1}", "{\"a\":[1,2", "{\"a\":[}",
         "{\"a\":[,]}", "{\"a\" [1]}", "{\"a\":[1]\"b\":2}", "{a:[1]}", "{\"a\":[\"open]}", "{\"a\":[1],}",
         "{\"a\":[{]}", "{\"a\":[1],\"links\":{\"next\":}}", "{\"a\\q\":[1]}",
-        "<html>Bad gateway</html>", "{\"a\":[1],\"b\":[2]}"}) {
+        "<html>Bad gateway</html>"}) {
     try {
       (void)parse_page(body, "", PageValidation::left_to_caller);
       ADD_FAILURE() << "accepted " << body;
@@ -107,6 +125,8 @@ TEST(HarvestPage, StructureOnlyRefusesMalformedOutlines) {
       EXPECT_EQ(e.kind(), harvest_connect::errc::api_error) << body;
     }
   }
+  // Valid JSON but not a list page: two arrays and no hint to choose between them.
+  EXPECT_THROW((void)parse_page("{\"a\":[1],\"b\":[2]}", "", PageValidation::left_to_caller), harvest_connect::error);
   // A malformed record inside a sound outline is the caller's to refuse (json.loads does).
   const std::string body = R"({"a":[{"x":tru}, 1.2.3, {"b":1]],"links":{"next":null}})";
   const Page page = parse_page(body, "a", PageValidation::left_to_caller);

@@ -150,7 +150,7 @@ ApiResponse execute(HarvestClient::State& s, std::string_view method, const std:
       }
       ++s.sent;
       try {
-        if (body_buffer != nullptr && body_buffer->capacity() != 0) {
+        if (body_buffer != nullptr) {
           result.response = s.transport->send_into(request, deadline, std::move(*body_buffer));
           body_buffer = nullptr;
         } else {
@@ -314,6 +314,7 @@ struct Paginator::SpareBodies {
   static constexpr std::size_t kept = 4;
   std::mutex mutex;
   std::vector<std::string> bodies;
+  bool closed = false;
 
   std::string take() {
     std::lock_guard lock(mutex);
@@ -326,7 +327,17 @@ struct Paginator::SpareBodies {
   void give(std::string&& body) noexcept {
     try {
       std::lock_guard lock(mutex);
-      if (bodies.size() < kept) bodies.push_back(std::move(body));
+      if (!closed && bodies.size() < kept) bodies.push_back(std::move(body));
+    } catch (...) {
+    }
+  }
+  // The walk has ended: nothing more will be read, so keep nothing.
+  void close() noexcept {
+    std::vector<std::string> dropped;  // freed outside the lock
+    try {
+      std::lock_guard lock(mutex);
+      closed = true;
+      dropped.swap(bodies);
     } catch (...) {
     }
   }
@@ -389,8 +400,9 @@ void Paginator::start(std::string url) {
   auto fetch = [client, resource, url, validation = validation_, spare = spare_]() -> std::shared_ptr<const PageData> {
     // A page's body goes back to the spares when the caller lets go of the page, so each page
     // after the first few is read into memory that is already mapped.
-    std::shared_ptr<PageData> data(new PageData, [spare](PageData* done) {
-      spare->give(std::move(done->body));
+    // The deleter holds the spares weakly: a page kept after its walk ended frees its own body.
+    std::shared_ptr<PageData> data(new PageData, [weak = std::weak_ptr<SpareBodies>(spare)](PageData* done) {
+      if (auto spares = weak.lock()) spares->give(std::move(done->body));
       delete done;
     });
     data->url = url;
@@ -425,6 +437,7 @@ std::shared_ptr<const PageData> Paginator::next() {
   } catch (...) {
     exhausted_ = true;
     pending_.clear();  // waits for the pages still on their way; nothing more is requested
+    spare_->close();
     throw;
   }
   ++pages_seen_;
@@ -439,6 +452,7 @@ std::shared_ptr<const PageData> Paginator::next() {
   } else {
     exhausted_ = true;
     pending_.clear();
+    spare_->close();
   }
   return page;
 }

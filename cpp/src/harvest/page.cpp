@@ -5,6 +5,7 @@
 #include <array>
 #include <charconv>
 #include <cstring>
+#include <unordered_set>
 #include <utility>
 
 #include "harvest_connect/error.hpp"
@@ -46,8 +47,14 @@ struct null_handler {
   bool on_comment(json::string_view, json::error_code&) { return true; }
 };
 
+// As deep as Python's json.loads goes (its recursion limit), so a page the Python layer
+// accepts is not refused by an export; Boost.JSON's default is 32.
+constexpr std::size_t max_depth = 1000;
+
 void validate(std::string_view body) {
-  json::basic_parser<null_handler> parser(json::parse_options{});
+  json::parse_options options;
+  options.max_depth = max_depth;
+  json::basic_parser<null_handler> parser(options);
   json::error_code ec;
   const auto used = parser.write_some(false, body.data(), body.size(), ec);
   if (ec || used != body.size()) not_a_page("not valid JSON");
@@ -185,6 +192,7 @@ Page parse_page(std::string_view body, std::string_view resource_hint, PageValid
   ++s.p;
 
   std::vector<std::pair<std::string, std::string_view>> arrays;
+  std::unordered_set<std::string> keys;
   std::optional<std::string_view> links;
   Page page;
   const char* cut = nullptr;  // where the array page.records was cut from begins
@@ -198,6 +206,9 @@ Page parse_page(std::string_view body, std::string_view resource_hint, PageValid
       if (!s.at('"')) not_json();
       s.string();
       std::string key = key_text(std::string_view(key_begin, static_cast<std::size_t>(s.p - key_begin)));
+      // Readers disagree on repeated names (JSON only says they should be unique): which
+      // array or links would count is not ours to guess.
+      if (!keys.insert(key).second) not_a_page("the key \"" + key.substr(0, 64) + "\" appears twice");
       s.ws();
       s.expect(':');
       s.ws();

@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <limits>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -320,20 +321,23 @@ struct Client::impl {
         }
       }
     } else {
-      // Parsed straight into the body's own memory, grown by doubling as the bytes arrive (never
-      // past Content-Length): memory is touched only for what came, so a server announcing a
-      // large body and sending little costs address space, not RAM. resize() zero-fills only
-      // memory the body has not held before, so a lent buffer (Client::send with a buffer) of
-      // the right size is written once, not twice.
+      // Parsed straight into the body's own memory, grown by doubling as the bytes arrive (up
+      // to Content-Length, or the body cap when chunked): a server announcing a large body and
+      // sending little costs address space, not RAM (at most twice what came is zero-filled).
+      // resize() zero-fills only memory the body has not held before, so a lent buffer
+      // (Client::send with a buffer) of the right size is written once, not twice.
       std::string& body = x.response.body;
+      const bool lent = !x.body_buffer.empty();
       body = std::move(x.body_buffer);
-      const auto length = parser.content_length();
-      if (length && body.capacity() < *length) {
+      const std::size_t cap = x.options->max_body_size;
+      const auto announced = parser.content_length();  // within max_body_size: the parser checked
+      const std::size_t limit = announced ? static_cast<std::size_t>(std::min<std::uint64_t>(*announced, cap))
+                                          : (cap > std::numeric_limits<std::size_t>::max() - chunk_size ? cap : cap + chunk_size);
+      if (!parser.is_done() && announced && body.capacity() < limit) {
         body.clear();  // nothing of a lent buffer's old content is worth copying
-        // An eighth more, so that this memory, lent again, also fits a slightly longer page.
-        body.reserve(static_cast<std::size_t>(*length + *length / 8));
+        // Memory that is lent again gets an eighth more, to fit a slightly longer next page.
+        body.reserve(lent ? limit + std::min(limit / 8, std::numeric_limits<std::size_t>::max() - limit) : limit);
       }
-      const std::size_t limit = length ? static_cast<std::size_t>(*length) : std::numeric_limits<std::size_t>::max();
       std::size_t filled = 0;
       while (!parser.is_done()) {
         if (body.size() - filled < chunk_size && body.size() < limit) {
@@ -341,6 +345,8 @@ struct Client::impl {
         }
         const std::size_t room = body.size() - filled;
         if (room == 0) {
+          // Beast stops at Content-Length and enforces the body cap before this could happen;
+          // the guard keeps a parser that did otherwise from spinning on an empty buffer.
           fail(errc::network_error, "protocol error: the answer from " + where + " is longer than it announced",
                "protocol_error");
         }

@@ -44,7 +44,8 @@ enum class PageValidation {
 
 // Parses a list page. `resource_hint` names the records array when known (api_path's
 // resource_name()); otherwise, or when it is absent, the page's only top-level array other
-// than "links" is taken. errc::api_error when the body is not valid JSON or not a list page.
+// than "links" is taken. errc::api_error when the body is not valid JSON (nested deeper than
+// 1,000 levels counts as invalid) or not a list page.
 // `body` must outlive the Page.
 [[nodiscard]] Page parse_page(std::string_view body, std::string_view resource_hint = {},
                               PageValidation validation = PageValidation::whole_body);

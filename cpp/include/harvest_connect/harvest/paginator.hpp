@@ -1,7 +1,9 @@
 #pragma once
 // Walks a Harvest list endpoint page by page, following links.next (page and cursor style
 // alike) until it is null. While the caller works through one page, the next ones are already
-// being fetched (ClientOptions::prefetch_pages), so at most 1 + prefetch pages are in memory.
+// being fetched (ClientOptions::prefetch_pages), so at most 1 + prefetch pages are in memory,
+// beside the memory of a few pages the caller has let go of, which later pages are read into
+// (kept until the walk ends).
 // With more than one page ahead and numbered pages (links.next ends in page=N and the page
 // gave total_pages), the pages after the next one are requested at once, each on its own
 // connection; a page is only returned when it is the one the previous page's links.next
