@@ -93,6 +93,24 @@ TEST(HarvestRateLimiter, SharedPerAccountAndLimit) {
 
 // Many threads: record when each request started and completed; no window of the limiter's
 // length may hold more than `limit` start times after the completion that freed their slot.
+// With every slot taken by a request still in flight, nobody knows when one frees: a caller
+// waits for a completion within its deadline instead of failing at once (this failed the
+// eight-thread test below under the sanitizers, when the holders were slow to complete).
+TEST(HarvestRateLimiter, WaitsForAnInFlightRequestToComplete) {
+  RateLimiter limiter(RateLimit{1, 20ms});
+  auto held = limiter.acquire(clock_type::now() + 1s);
+  std::atomic<bool> got{false};
+  std::thread waiter([&] {
+    auto permit = limiter.acquire(clock_type::now() + 30s);
+    got = true;
+  });
+  std::this_thread::sleep_for(100ms);  // the waiter is now blocked behind the held slot
+  EXPECT_FALSE(got);
+  held.complete(clock_type::now());
+  waiter.join();
+  EXPECT_TRUE(got);
+}
+
 TEST(HarvestRateLimiter, ThreadsNeverExceedTheLimitInAnyWindow) {
   constexpr unsigned limit = 5;
   const auto window = 50ms;

@@ -80,16 +80,15 @@ RateLimiter::Permit RateLimiter::acquire(clock::time_point deadline) {
     clock::time_point retry_at;
     const auto now = clock::now();
     if (auto permit = try_acquire_locked(now, &retry_at)) return std::move(*permit);
-    if (retry_at > deadline || now >= deadline) {
+    // With every slot in flight the time a slot frees is unknown (max): wait for a completion
+    // until the deadline rather than give up at once.
+    const bool known = retry_at != clock::time_point::max();
+    if (now >= deadline || (known && retry_at > deadline)) {
       throw error(errc::timeout, "the request deadline would pass while waiting for the client-side rate limit (" +
                                      describe(limit_) +
                                      "); give the call a longer deadline or make fewer calls");
     }
-    if (retry_at == clock::time_point::max()) {
-      freed_.wait_until(lock, deadline);
-    } else {
-      freed_.wait_until(lock, retry_at);
-    }
+    freed_.wait_until(lock, known ? retry_at : deadline);
   }
 }
 
