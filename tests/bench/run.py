@@ -606,9 +606,9 @@ def bench_rate_budget(s: Setup, runs: int, count: int, limit: int, window: float
     return [r]
 
 
-MEMORY_CHILD = '''
+# Both memory children sample their own (VmRSS, VmHWM) with this.
+RSS_HELPER = '''
 import json, sys
-import harvest_connect as hc
 
 def rss():
     out = {}
@@ -617,6 +617,10 @@ def rss():
             if line.startswith(("VmRSS:", "VmHWM:")):
                 out[line.split(":")[0]] = int(line.split()[1])
     return out["VmRSS"], out["VmHWM"]
+'''
+
+MEMORY_CHILD = RSS_HELPER + '''
+import harvest_connect as hc
 
 points = []
 every = int(sys.argv[2])
@@ -630,17 +634,8 @@ with hc.Store.open(sys.argv[1]) as store:
 print(json.dumps({"records": n, "points": points}))
 '''
 
-MEMORY_BASELINE_CHILD = '''
-import json, sys
+MEMORY_BASELINE_CHILD = RSS_HELPER + '''
 from requests_oauthlib import OAuth2Session
-
-def rss():
-    out = {}
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(("VmRSS:", "VmHWM:")):
-                out[line.split(":")[0]] = int(line.split()[1])
-    return out["VmRSS"], out["VmHWM"]
 
 token = json.load(open(sys.argv[1]))
 s = OAuth2Session(client_id="bench", token={"access_token": token["access_token"], "token_type": "Bearer"})

@@ -290,14 +290,22 @@ http::Response page_answer(const http::Request& r, int) {
 }
 }  // namespace
 
+namespace {
+// A client for the pagination tests: no rate limits, `prefetch` pages fetched ahead, sleeps
+// recorded in `sleeps` (which must outlive it).
+HarvestClient paging_client(std::shared_ptr<Transport> transport, unsigned prefetch, Sleeps& sleeps) {
+  auto options = sleeps.options();
+  options.prefetch_pages = prefetch;
+  return HarvestClient(config(), std::move(transport),
+                       std::make_shared<StaticTokenSource>(crypto::Secret::from_string("t")), options);
+}
+}  // namespace
+
 TEST(HarvestClient, PaginateFollowsLinksNextPageAndCursorStyle) {
   for (unsigned prefetch : {0u, 1u}) {
     auto transport = std::make_shared<FakeTransport>(page_answer);
     Sleeps sleeps;
-    auto options = sleeps.options();
-    options.prefetch_pages = prefetch;
-    HarvestClient client(config(), transport, std::make_shared<StaticTokenSource>(crypto::Secret::from_string("t")),
-                         options);
+    HarvestClient client = paging_client(transport, prefetch, sleeps);
     auto pages = client.paginate("/v2/time_entries", {{"per_page", "3"}});
     std::vector<std::string> ids;
     while (auto page = pages.next()) {
@@ -367,10 +375,7 @@ TEST(HarvestClient, PaginateLendsFinishedBodiesToLaterPages) {
   for (unsigned prefetch : {0u, 1u, 3u}) {
     auto transport = std::make_shared<LendingTransport>();
     Sleeps sleeps;
-    auto options = sleeps.options();
-    options.prefetch_pages = prefetch;
-    HarvestClient client(config(), transport, std::make_shared<StaticTokenSource>(crypto::Secret::from_string("t")),
-                         options);
+    HarvestClient client = paging_client(transport, prefetch, sleeps);
     auto pages = client.paginate("/v2/time_entries", {{"per_page", "2"}});
     const auto ids = page_ids(pages);
     ASSERT_EQ(ids.size(), 12u) << prefetch;
@@ -398,10 +403,7 @@ TEST(HarvestClient, PaginateRequestsNumberedPagesAheadInOrder) {
   for (unsigned prefetch : {0u, 1u, 2u, 4u, 8u}) {
     auto transport = std::make_shared<FakeTransport>([](const http::Request& r, int) { return numbered_page(r, false); });
     Sleeps sleeps;
-    auto options = sleeps.options();
-    options.prefetch_pages = prefetch;
-    HarvestClient client(config(), transport, std::make_shared<StaticTokenSource>(crypto::Secret::from_string("t")),
-                         options);
+    HarvestClient client = paging_client(transport, prefetch, sleeps);
     auto pages = client.paginate("/v2/time_entries", {{"per_page", "2"}});
     const auto ids = page_ids(pages);
     ASSERT_EQ(ids.size(), 12u) << prefetch;
@@ -414,10 +416,7 @@ TEST(HarvestClient, PaginateDropsPagesRequestedAheadWhenTheLinkSaysOtherwise) {
   for (unsigned prefetch : {1u, 3u}) {
     auto transport = std::make_shared<FakeTransport>([](const http::Request& r, int) { return numbered_page(r, true); });
     Sleeps sleeps;
-    auto options = sleeps.options();
-    options.prefetch_pages = prefetch;
-    HarvestClient client(config(), transport, std::make_shared<StaticTokenSource>(crypto::Secret::from_string("t")),
-                         options);
+    HarvestClient client = paging_client(transport, prefetch, sleeps);
     auto pages = client.paginate("/v2/time_entries", {{"per_page", "2"}});
     const auto ids = page_ids(pages);
     EXPECT_EQ(ids, (std::vector<std::string>{"10", "11", "20", "21", "50", "51", "60", "61"})) << prefetch;
