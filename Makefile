@@ -9,6 +9,13 @@ PY     := $(VENV)/bin/python
 SANITIZE ?= OFF
 CPP_BUILD := $(BUILD)/cpp$(if $(filter ON,$(SANITIZE)),-sanitize,)
 
+# ccache (installed by scripts/install-deps.sh) for every tree: paths are hashed relative to
+# the checkout, so a second clone or worktree of the same sources reuses the same objects.
+CCACHE := $(shell command -v ccache 2>/dev/null)
+export CCACHE_BASEDIR := $(abspath .)
+export CCACHE_NOHASHDIR := 1
+LAUNCHER = $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE),)
+
 .PHONY: all deps venv cpp cpp-test package-test python py-test test demo bench clean \
         sanitize-test cpp-test-sanitize python-sanitize py-test-sanitize fuzz fuzz-smoke
 
@@ -36,7 +43,7 @@ SAN_PY_DEFS = -DHARVEST_CONNECT_PYTHON=ON -DPython_EXECUTABLE=$(abspath $(PY)) \
   -Dpybind11_DIR=$$($(PY) -m pybind11 --cmakedir)
 
 cpp: venv
-	$(CMAKE) -S . -B $(CPP_BUILD) -G Ninja -DCMAKE_MAKE_PROGRAM=$(abspath $(VENV)/bin/ninja) \
+	$(CMAKE) -S . -B $(CPP_BUILD) -G Ninja -DCMAKE_MAKE_PROGRAM=$(abspath $(VENV)/bin/ninja) $(LAUNCHER) \
 	  -DHARVEST_CONNECT_TESTS=ON -DHARVEST_CONNECT_SANITIZE=$(SANITIZE) $(if $(filter ON,$(SANITIZE)),$(SAN_PY_DEFS),)
 	$(CMAKE) --build $(CPP_BUILD) -j $(JOBS)
 
@@ -53,7 +60,7 @@ package-test: cpp
 
 python: venv
 	PATH=$(abspath $(VENV)/bin):$$PATH $(VENV)/bin/pip install -q --no-build-isolation --no-deps \
-	  -Ccmake.define.HARVEST_CONNECT_SANITIZE=$(SANITIZE) .
+	  -Ccmake.define.HARVEST_CONNECT_SANITIZE=$(SANITIZE) $(if $(CCACHE),-Ccmake.define.CMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE),) .
 
 py-test: python
 	$(PY) -m pytest
@@ -94,7 +101,7 @@ CLANG ?= clang++-14
 
 fuzz: venv
 	scripts/install-deps.sh clang-14 libclang-rt-14-dev
-	$(CMAKE) -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_MAKE_PROGRAM=$(abspath $(VENV)/bin/ninja) \
+	$(CMAKE) -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_MAKE_PROGRAM=$(abspath $(VENV)/bin/ninja) $(LAUNCHER) \
 	  -DCMAKE_CXX_COMPILER=$(CLANG) -DHARVEST_CONNECT_FUZZ=ON -DHARVEST_CONNECT_TESTS=OFF
 	$(CMAKE) --build $(FUZZ_BUILD) -j $(JOBS)
 

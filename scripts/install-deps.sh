@@ -4,7 +4,7 @@
 # for the 1.81 packages by name; Debian 13's default Boost is new enough.
 set -euo pipefail
 
-packages=(g++ make pkg-config libssl-dev libsqlite3-dev libgtest-dev sqlite3)
+packages=(g++ make pkg-config ccache libssl-dev libsqlite3-dev libgtest-dev sqlite3)
 debian_major=$(cut -d. -f1 /etc/debian_version 2>/dev/null || echo unknown)
 case "$debian_major" in
   12) packages+=(libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev) ;;
