@@ -1393,8 +1393,8 @@ void EmulatorService::set_faults(const Faults& faults) {
   if (faults.drop_rate < 0 || faults.drop_rate > 1 || faults.error_rate < 0 || faults.error_rate > 1 ||
       faults.truncate_rate < 0 || faults.truncate_rate > 1)
     throw error(errc::validation_failed, "fault rates must be between 0 and 1");
-  if (faults.error_status < 500 || faults.error_status > 599)
-    throw error(errc::validation_failed, "error_status must be a 5xx status");
+  if ((faults.error_status < 500 || faults.error_status > 599) && faults.error_status != 429)
+    throw error(errc::validation_failed, "error_status must be 429 or a 5xx status");
   if (faults.latency.count() < 0 || faults.page_latency.count() < 0)
     throw error(errc::validation_failed, "latencies must not be negative");
   std::lock_guard lock(impl_->mutex);

@@ -68,7 +68,7 @@ struct Faults {
   double drop_rate = 0.0;
   unsigned error_next = 0;  // answer error_status
   double error_rate = 0.0;
-  int error_status = 500;
+  int error_status = 500;  // a 5xx, or 429
   unsigned retry_after_seconds = 0;  // sent with the error answers when > 0
   // When not empty: sent verbatim as Retry-After with the error answers (e.g. a huge number);
   // it replaces retry_after_seconds.
