@@ -25,9 +25,17 @@ using StorePtr = std::shared_ptr<Store>;
 namespace m = harvest_connect::model;
 
 
+// A stored Unix time as an aware datetime. Python's datetime spans years 1 to 9999: a stored
+// value outside it (stores of older versions kept an unbounded expires_in) shows as the
+// nearest end of that span, so that no property ever raises on stored data.
 py::object utc(std::int64_t seconds) {
+  constexpr std::int64_t first = -62'135'596'800;  // 0001-01-01T00:00:00Z
+  constexpr std::int64_t last = 253'402'300'799;   // 9999-12-31T23:59:59Z
   py::module_ dt = py::module_::import("datetime");
-  return dt.attr("datetime").attr("fromtimestamp")(seconds, dt.attr("timezone").attr("utc"));
+  py::object tz = dt.attr("timezone").attr("utc");
+  if (seconds < first) return dt.attr("datetime").attr("min").attr("replace")(py::arg("tzinfo") = tz);
+  if (seconds > last) return dt.attr("datetime").attr("max").attr("replace")(py::arg("tzinfo") = tz, py::arg("microsecond") = 0);
+  return dt.attr("datetime").attr("fromtimestamp")(seconds, tz);
 }
 
 py::object optional_utc(const std::optional<std::int64_t>& s) { return s ? utc(*s) : py::object(py::none()); }

@@ -60,7 +60,8 @@ void register_testing(py::module_& m) {
                       unsigned clients, unsigned projects, unsigned tasks, bool rate_limits, unsigned general_limit,
                       double general_window, unsigned reports_limit, double reports_window,
                       double access_token_lifetime, double code_lifetime, bool rotate_refresh_tokens,
-                      bool cursor_pagination, unsigned threads, const std::string& host) {
+                      bool cursor_pagination, unsigned threads, const std::string& host,
+                      const std::string& expires_in_json, bool indent_json) {
              EmulatorOptions o;
              o.host = host;
              o.port = port;
@@ -82,6 +83,8 @@ void register_testing(py::module_& m) {
              o.oauth.code_lifetime = std::chrono::duration_cast<std::chrono::seconds>(millis(code_lifetime, "code_lifetime"));
              o.oauth.rotate_refresh_tokens = rotate_refresh_tokens;
              o.cursor_pagination = cursor_pagination;
+             o.oauth.expires_in_json = expires_in_json;
+             o.indent_json = indent_json;
              if (host != "127.0.0.1" && host != "::1" && host != "localhost")
                throw error(errc::validation_failed, "the emulator listens on loopback only (127.0.0.1, ::1 or localhost)");
              return std::make_unique<Emulator>(std::move(o));
@@ -92,7 +95,8 @@ void register_testing(py::module_& m) {
            py::arg("reports_limit") = 100, py::arg("reports_window") = 900.0,
            py::arg("access_token_lifetime") = 1209600.0, py::arg("code_lifetime") = 600.0,
            py::arg("rotate_refresh_tokens") = true, py::arg("cursor_pagination") = false, py::arg("threads") = 2,
-           py::arg("host") = "127.0.0.1", py::call_guard<py::gil_scoped_release>(),
+           py::arg("host") = "127.0.0.1", py::arg("expires_in_json") = "", py::arg("indent_json") = false,
+           py::call_guard<py::gil_scoped_release>(),
            "Generate the data (and certificates) and start serving; raises NetworkError when the port is taken.")
       .def_property_readonly("id_url", &Emulator::id_url, "Base URL of the ID service, e.g. https://127.0.0.1:PORT.")
       .def_property_readonly("api_url", &Emulator::api_url, "Base URL of the API, id_url + '/v2'.")
@@ -160,7 +164,8 @@ void register_testing(py::module_& m) {
           "set_faults",
           [](Emulator& e, const std::string& path_prefix, double latency, double page_latency, unsigned drop_next,
              double drop_rate, unsigned error_next, double error_rate, int error_status, unsigned retry_after,
-             unsigned truncate_next, double truncate_rate) {
+             unsigned truncate_next, double truncate_rate, const std::string& retry_after_header,
+             bool bare_errors) {
             Faults f;
             f.path_prefix = path_prefix;
             f.latency = millis(latency, "latency");
@@ -173,12 +178,15 @@ void register_testing(py::module_& m) {
             f.retry_after_seconds = retry_after;
             f.truncate_next = truncate_next;
             f.truncate_rate = truncate_rate;
+            f.retry_after_header = retry_after_header;
+            f.bare_errors = bare_errors;
             e.service().set_faults(f);
           },
           py::arg("path_prefix") = "", py::arg("latency") = 0.0, py::arg("page_latency") = 0.0,
           py::arg("drop_next") = 0, py::arg("drop_rate") = 0.0, py::arg("error_next") = 0,
           py::arg("error_rate") = 0.0, py::arg("error_status") = 500, py::arg("retry_after") = 0,
-          py::arg("truncate_next") = 0, py::arg("truncate_rate") = 0.0, py::call_guard<py::gil_scoped_release>(),
+          py::arg("truncate_next") = 0, py::arg("truncate_rate") = 0.0, py::arg("retry_after_header") = "",
+          py::arg("bare_errors") = false, py::call_guard<py::gil_scoped_release>(),
           "Replace the faults injected into requests whose path starts with path_prefix.")
       .def(
           "clear_faults", [](Emulator& e) { e.service().clear_faults(); }, py::call_guard<py::gil_scoped_release>(),

@@ -45,6 +45,8 @@ class Emulator:
         cursor_pagination: bool = False,
         threads: int = 2,
         host: str = "127.0.0.1",
+        expires_in_json: str = "",
+        indent_json: bool = False,
     ) -> None: ...
     @property
     def id_url(self) -> str: ...
@@ -89,6 +91,8 @@ class Emulator:
         retry_after: int = 0,
         truncate_next: int = 0,
         truncate_rate: float = 0.0,
+        retry_after_header: str = "",
+        bare_errors: bool = False,
     ) -> None: ...
     def clear_faults(self) -> None: ...
     def request_log(self) -> List[Dict[str, object]]: ...

@@ -45,6 +45,8 @@ class HarvestEmulator:
     Use it as a context manager, or call :meth:`close` when done. Times are in seconds.
     ``rate_limits=False`` turns the 429s off (benchmarks); ``general_window`` and
     ``reports_window`` shorten Harvest's 15 s and 15 min windows for tests.
+    ``expires_in_json`` (a JSON number, verbatim) replaces ``expires_in`` in token answers, to
+    test clients against absurd lifetimes; ``indent_json`` indents the API's JSON answers.
     """
 
     def __init__(
@@ -68,6 +70,8 @@ class HarvestEmulator:
         rotate_refresh_tokens: bool = True,
         cursor_pagination: bool = False,
         threads: int = 2,
+        expires_in_json: str = "",
+        indent_json: bool = False,
     ) -> None:
         self._core: Optional[_core.Emulator] = _core.Emulator(
             entries=entries, tls=tls, port=port, seed=seed, users=users, clients=clients,
@@ -75,7 +79,7 @@ class HarvestEmulator:
             general_window=general_window, reports_limit=reports_limit, reports_window=reports_window,
             access_token_lifetime=access_token_lifetime, code_lifetime=code_lifetime,
             rotate_refresh_tokens=rotate_refresh_tokens, cursor_pagination=cursor_pagination,
-            threads=threads)
+            threads=threads, expires_in_json=expires_in_json, indent_json=indent_json)
         self._id_url = self._core.id_url
         self._api_url = self._core.api_url
         self._ca_file = self._core.ca_file
@@ -206,13 +210,17 @@ class HarvestEmulator:
     def set_faults(self, *, path_prefix: str = "", latency: float = 0.0, page_latency: float = 0.0,
                    drop_next: int = 0, drop_rate: float = 0.0, error_next: int = 0,
                    error_rate: float = 0.0, error_status: int = 500, retry_after: int = 0,
-                   truncate_next: int = 0, truncate_rate: float = 0.0) -> None:
+                   truncate_next: int = 0, truncate_rate: float = 0.0, retry_after_header: str = "",
+                   bare_errors: bool = False) -> None:
         """Inject faults into requests whose path starts with path_prefix ('' = all); replaces
-        the previous faults. Counts (``*_next``) are used first; rates are seeded."""
+        the previous faults. Counts (``*_next``) are used first; rates are seeded.
+        ``retry_after_header`` is sent verbatim as Retry-After with the error answers;
+        ``bare_errors`` gives them an empty text/html body (as real Harvest 429s have)."""
         self._emu.set_faults(path_prefix=path_prefix, latency=latency, page_latency=page_latency,
                              drop_next=drop_next, drop_rate=drop_rate, error_next=error_next,
                              error_rate=error_rate, error_status=error_status, retry_after=retry_after,
-                             truncate_next=truncate_next, truncate_rate=truncate_rate)
+                             truncate_next=truncate_next, truncate_rate=truncate_rate,
+                             retry_after_header=retry_after_header, bare_errors=bare_errors)
 
     def clear_faults(self) -> None:
         self._emu.clear_faults()

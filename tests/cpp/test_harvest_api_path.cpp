@@ -62,6 +62,19 @@ TEST(HarvestApiPath, RefusesOtherHostsAndTricks) {
   expect_invalid("/users#frag");
 }
 
+// Issue 12 §6: a dot segment is found after percent-decoding, in any case and any mix.
+TEST(HarvestApiPath, RefusesPercentEncodedDotSegmentsInAnyForm) {
+  for (const char* path : {"/users/.%2e/oauth2/token", "/users/%2e./oauth2/token", "/users/%2E%2e/x", "/users/%2e%2E/x",
+                           "/users/.%2E/x", "/users/%2E./x", "/users/%2E/x", "/users/%2e", "/users/.%2e",
+                           "/users/%2e%2e%2foauth2", "/users/%2E%2E%2Fx", "/users/..%5cx", "/users/%2e%2e%5Cx",
+                           "https://api.harvestapp.com/v2/users/.%2e/x", "https://api.harvestapp.com/v2/%2e./oauth2"}) {
+    expect_invalid(path);
+  }
+  // Dots that are not a whole segment stay allowed.
+  EXPECT_EQ(resolve_api_url(api, "/users/a.%2eb"), "https://api.harvestapp.com/v2/users/a.%2eb");
+  EXPECT_EQ(resolve_api_url(api, "/users/...x"), "https://api.harvestapp.com/v2/users/...x");
+}
+
 TEST(HarvestApiPath, RelativePathAndResource) {
   EXPECT_EQ(api_relative_path(api, "https://api.harvestapp.com/v2/reports/time/clients?from=x"), "/reports/time/clients");
   EXPECT_TRUE(is_reports_path("/reports/time/clients"));

@@ -2,6 +2,8 @@
 // Retry-After, pagination. (The emulator tests cover the same over real HTTPS.)
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
+
 #include <algorithm>
 #include <atomic>
 #include <map>
@@ -254,6 +256,119 @@ TEST(HarvestClient, RateLimitedWhenRetryAfterPassesTheDeadline) {
   }
 }
 
+namespace {
+
+// Real Harvest 429s may come with an empty text/html body and no Retry-After (HARVEST.md §16).
+http::Response bare_429() {
+  http::Response r;
+  r.status = 429;
+  r.headers.set("Content-Type", "text/html");
+  return r;
+}
+
+// A server that would make the client loop stops the test instead of hanging it.
+void stop_runaway(int call) {
+  if (call >= 50) throw error(errc::internal_error, "the client kept retrying: 50 requests for one call");
+}
+
+}  // namespace
+
+TEST(HarvestClient, A429WithoutRetryAfterWaitsTheRateWindow) {
+  auto transport = std::make_shared<FakeTransport>([](const http::Request&, int call) {
+    return call == 0 ? bare_429() : answer(200, "{}");
+  });
+  Sleeps sleeps;
+  HarvestClient client(config(), transport, std::make_shared<StaticTokenSource>(crypto::Secret::from_string("t")),
+                       sleeps.options());
+  EXPECT_EQ(client.get("/users/me"), "{}");
+  ASSERT_EQ(sleeps.waits.size(), 1u);
+  EXPECT_EQ(sleeps.waits[0], 15s);  // the general window, not a quick retry
+}
+
+TEST(HarvestClient, A429WithoutRetryAfterOnReportsRaisesRateLimitedWithTheWindow) {
+  auto transport = std::make_shared<FakeTransport>([](const http::Request&, int call) {
+    stop_runaway(call);
+    return bare_429();
+  });
+  Sleeps sleeps;
+  auto options = sleeps.options();
+  options.retry.deadline = 120s;  // shorter than the reports window of 15 min
+  HarvestClient client(config(), transport, std::make_shared<StaticTokenSource>(crypto::Secret::from_string("t")),
+                       options);
+  try {
+    (void)client.get("/v2/reports/time/clients");
+    FAIL();
+  } catch (const error& e) {
+    EXPECT_EQ(e.kind(), errc::rate_limited);
+    EXPECT_EQ(e.retry_after(), 900.0);
+    EXPECT_NE(std::string(e.what()).find("without Retry-After"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(transport->seen.size(), 1u);
+  EXPECT_TRUE(sleeps.waits.empty());
+}
+
+TEST(HarvestClient, AHugeRetryAfterEndsTheCallWithoutLimiter) {
+  auto transport = std::make_shared<FakeTransport>([](const http::Request&, int call) {
+    stop_runaway(call);
+    auto r = bare_429();
+    r.headers.set("Retry-After", "10000000000000000");
+    return r;
+  });
+  Sleeps sleeps;
+  HarvestClient client(config(), transport, std::make_shared<StaticTokenSource>(crypto::Secret::from_string("t")),
+                       sleeps.options());
+  try {
+    (void)client.get("/users/me");
+    FAIL();
+  } catch (const error& e) {
+    EXPECT_EQ(e.kind(), errc::rate_limited) << e.what();
+    EXPECT_EQ(e.retry_after(), 86400.0);
+  }
+  EXPECT_EQ(transport->seen.size(), 1u);
+  EXPECT_TRUE(sleeps.waits.empty());
+}
+
+TEST(HarvestClient, AHugeRetryAfterEndsTheCallWithTheLimiter) {
+  auto transport = std::make_shared<FakeTransport>([](const http::Request&, int call) {
+    stop_runaway(call);
+    auto r = bare_429();
+    r.headers.set("Retry-After", "10000000000000000");
+    return r;
+  });
+  Sleeps sleeps;
+  auto cfg = config();
+  cfg.account_key = "huge-retry-after-account";
+  HarvestClient client(cfg, transport, std::make_shared<StaticTokenSource>(crypto::Secret::from_string("t")),
+                       sleeps.options(true));
+  try {
+    (void)client.get("/users/me");
+    FAIL();
+  } catch (const error& e) {
+    EXPECT_EQ(e.kind(), errc::rate_limited) << e.what();
+  }
+  EXPECT_EQ(transport->seen.size(), 1u);
+}
+
+TEST(HarvestClient, EndlessRetryAfterZeroIsCappedInAttempts) {
+  auto transport = std::make_shared<FakeTransport>([](const http::Request&, int call) {
+    stop_runaway(call);
+    auto r = bare_429();
+    r.headers.set("Retry-After", "0");
+    return r;
+  });
+  Sleeps sleeps;
+  HarvestClient client(config(), transport, std::make_shared<StaticTokenSource>(crypto::Secret::from_string("t")),
+                       sleeps.options());
+  try {
+    (void)client.get("/users/me");
+    FAIL();
+  } catch (const error& e) {
+    EXPECT_EQ(e.kind(), errc::rate_limited) << e.what();
+    EXPECT_NE(std::string(e.what()).find("10 times"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(transport->seen.size(), RetryPolicy{}.max_rate_limited_attempts);
+}
+
 TEST(HarvestClient, ClientErrorsCarryHarvestsMessage) {
   auto transport = std::make_shared<FakeTransport>(
       [](const http::Request&, int) { return answer(422, R"({"message":"per_page must be at most 2000"})"); });
@@ -484,6 +599,36 @@ TEST(HarvestClient, ExportWritesOneRecordPerLineAsSent) {
   EXPECT_EQ(lines[0], R"({"id":10,"hours":1.25})");
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator{}), 1);
   std::filesystem::remove_all(dir);
+}
+
+// Issue 12 §6: a server (or proxy) that indents its JSON still gives one valid JSON value per
+// line; only the whitespace between tokens goes, every string and number keeps its bytes.
+TEST(HarvestClient, ExportWritesOneLinePerRecordEvenWhenTheServerIndents) {
+  const std::string body =
+      "{\n  \"time_entries\": [\n    {\n      \"id\": 1,\n      \"notes\": \"a  b \\\"q\\\" \\\\\",\n"
+      "      \"hours\": 1.50,\r\n\t\"tags\": [ 1 , 2 ],\n      \"empty\": { }\n    },\n"
+      "    {\"id\":2,\"notes\":\"x\\ny \\\\\\\"\"}\n  ],\n  \"total_entries\": 2,\n  \"links\": {\"next\": null}\n}\n";
+  auto transport = std::make_shared<FakeTransport>([&](const http::Request&, int) { return answer(200, body); });
+  Sleeps sleeps;
+  HarvestClient client(config(), transport, std::make_shared<StaticTokenSource>(crypto::Secret::from_string("t")),
+                       sleeps.options());
+  const auto dir = std::filesystem::temp_directory_path() / ("hc-export-indent-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto file = dir / "entries.jsonl";
+  EXPECT_EQ(export_jsonl(client, "/time_entries", {}, file), 2u);
+  std::ifstream in(file);
+  std::string line;
+  std::vector<std::string> lines;
+  while (std::getline(in, line)) lines.push_back(line);
+  std::filesystem::remove_all(dir);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0], R"({"id":1,"notes":"a  b \"q\" \\","hours":1.50,"tags":[1,2],"empty":{}})");
+  EXPECT_EQ(lines[1], R"({"id":2,"notes":"x\ny \\\""})");
+  for (const auto& l : lines) {
+    boost::json::error_code ec;
+    (void)boost::json::parse(l, ec);
+    EXPECT_FALSE(ec) << l;
+  }
 }
 
 #include "harvest_connect/harvest/connection_test.hpp"

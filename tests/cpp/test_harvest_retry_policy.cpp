@@ -1,6 +1,9 @@
 // The retry policy: which failures are retried for which methods, the backoff, Retry-After.
 #include <gtest/gtest.h>
 
+#include <limits>
+#include <string>
+
 #include "harvest_connect/harvest/retry_policy.hpp"
 
 using namespace std::chrono_literals;
@@ -35,7 +38,7 @@ TEST(HarvestRetryPolicy, TooManyRequestsWaitsRetryAfterForAnyMethod) {
   auto d = decide_retry(policy, "POST", 429, 3.0, 1, 60s, 0.9);
   EXPECT_TRUE(d.retry);
   EXPECT_EQ(d.delay, 3000ms);
-  d = decide_retry(policy, "GET", 429, 0.25, 20, 60s, 0.0);  // not bounded by max_attempts
+  d = decide_retry(policy, "GET", 429, 0.25, 9, 60s, 0.0);  // not bounded by max_attempts (5)
   EXPECT_TRUE(d.retry);
   EXPECT_EQ(d.delay, 250ms);
   d = decide_retry(policy, "GET", 429, 30.0, 1, 10s, 0.0);  // would pass the deadline
@@ -80,4 +83,49 @@ TEST(HarvestRetryPolicy, ParsesRetryAfter) {
   const auto now = std::chrono::system_clock::from_time_t(784111777);  // Sun, 06 Nov 1994 08:49:37 GMT
   EXPECT_EQ(parse_retry_after("Sun, 06 Nov 1994 08:49:47 GMT", now), 10.0);
   EXPECT_EQ(parse_retry_after("Sun, 06 Nov 1994 08:49:00 GMT", now), 0.0);  // in the past
+}
+
+// Issue 12 §2: a server controls Retry-After; no value of it may overflow the conversion to
+// milliseconds (UBSan saw one at the multiplication) or turn into a negative wait.
+TEST(HarvestRetryPolicy, AHugeRetryAfterIsBoundedToADayAndEndsAtTheDeadline) {
+  EXPECT_EQ(parse_retry_after("10000000000000000"), 86400.0);
+  EXPECT_EQ(parse_retry_after("1" + std::string(400, '0')), 86400.0);  // beyond a double
+  EXPECT_EQ(parse_retry_after("86400"), 86400.0);
+  const auto now = std::chrono::system_clock::from_time_t(784111777);
+  EXPECT_EQ(parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now), 86400.0);
+
+  RetryPolicy policy;
+  for (double huge : {1e16, 1e300, std::numeric_limits<double>::infinity()}) {
+    for (int status : {429, 503}) {
+      const auto d = decide_retry(policy, "GET", status, huge, 1, 60s, 0.5);
+      EXPECT_FALSE(d.retry) << status << " " << huge;
+      EXPECT_EQ(d.reason, "deadline");
+      if (status == 429) EXPECT_EQ(d.delay, std::chrono::milliseconds(86'400'000));
+    }
+  }
+  // A day fits in a deadline that is longer still: then it is waited, not refused.
+  policy.deadline = std::chrono::hours(48);
+  const auto d = decide_retry(policy, "GET", 429, 1e16, 1, std::chrono::hours(48), 0.5);
+  EXPECT_TRUE(d.retry);
+  EXPECT_EQ(d.delay, std::chrono::milliseconds(86'400'000));
+}
+
+TEST(HarvestRetryPolicy, A429WithoutRetryAfterWaitsTheRateWindowOfThePath) {
+  RetryPolicy policy;
+  auto d = decide_retry(policy, "GET", 429, std::nullopt, 1, 60s, 0.5);
+  EXPECT_TRUE(d.retry);
+  EXPECT_EQ(d.delay, 15s);  // Harvest's general window
+  d = decide_retry(policy, "GET", 429, std::nullopt, 1, 120s, 0.5, reports_rate_limit.window);
+  EXPECT_FALSE(d.retry);
+  EXPECT_EQ(d.reason, "deadline");
+  EXPECT_EQ(d.delay, std::chrono::minutes(15));
+}
+
+TEST(HarvestRetryPolicy, RateLimitedAttemptsAreBounded) {
+  RetryPolicy policy;
+  policy.max_rate_limited_attempts = 4;
+  EXPECT_TRUE(decide_retry(policy, "GET", 429, 0.0, 3, 60s, 0.5).retry);
+  const auto d = decide_retry(policy, "GET", 429, 0.0, 4, 60s, 0.5);
+  EXPECT_FALSE(d.retry);
+  EXPECT_EQ(d.reason, "attempts");
 }

@@ -1,6 +1,8 @@
 // Token expiry (refresh ahead of expiry) and the 401 explanation.
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "harvest_connect/harvest/token_expiry.hpp"
 #include "harvest_connect/harvest/unauthorized.hpp"
 
@@ -14,6 +16,20 @@ TEST(HarvestTokenExpiry, RefreshesWithinTheLeeway) {
   EXPECT_TRUE(expires_soon(now - 10, now));
   EXPECT_FALSE(expires_soon(std::nullopt, now));  // unknown: only after a 401
   EXPECT_TRUE(expires_soon(now + 50, now, std::chrono::seconds(60)));
+}
+
+// Stores written before expires_in was bounded may hold any 64-bit expiry (an overflowed
+// `now + expires_in` included): every one is compared without overflow (UBSan checks).
+TEST(HarvestTokenExpiry, AnyStoredExpiryIsComparedWithoutOverflow) {
+  const std::int64_t now = 1'700'000'000;
+  constexpr auto lo = std::numeric_limits<std::int64_t>::min();
+  constexpr auto hi = std::numeric_limits<std::int64_t>::max();
+  EXPECT_TRUE(expires_soon(lo, now));
+  EXPECT_TRUE(expires_soon(lo + 1, now));
+  EXPECT_FALSE(expires_soon(hi, now));
+  EXPECT_TRUE(expires_soon(lo, hi));
+  EXPECT_TRUE(expires_soon(hi, hi));
+  EXPECT_FALSE(expires_soon(hi, lo));
 }
 
 TEST(HarvestUnauthorized, DiagnosesTheCause) {

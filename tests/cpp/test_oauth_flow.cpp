@@ -152,6 +152,32 @@ TEST_F(OAuthFlow, TimeoutAndCancelChangeNothing) {
   EXPECT_EQ(st->connection("acme").status, hc::model::ConnectionStatus::not_authorized);
 }
 
+// Issue 12 §3: any local program or web page can reach the receiver before the provider's
+// redirect does. Such a request is answered and ignored; the real redirect still completes.
+TEST_F(OAuthFlow, AStrayRequestFirstDoesNotEndTheFlow) {
+  oauth::AuthorizeOptions o;
+  o.timeout = 20s;
+  oauth::LoopbackAuthorization flow(*st, "acme", o);
+  for (const std::string query : {"?code=forged&state=forged", "?code=forged", "?error=access_denied"}) {
+    auto stray = std::async(std::launch::async, [&] { return browse(flow.redirect_uri() + query); });
+    // Poll until the stray request has its answer (bounded: 400 polls of 50 ms).
+    for (int i = 0; i < 400 && stray.wait_for(0ms) != std::future_status::ready; ++i) {
+      ASSERT_FALSE(flow.poll(50ms)) << query;
+    }
+    ASSERT_EQ(stray.wait_for(0ms), std::future_status::ready) << query;
+    EXPECT_NE(stray.get().find("Request ignored"), std::string::npos) << query;
+  }
+  EXPECT_EQ(st->connection("acme").status, hc::model::ConnectionStatus::not_authorized);
+
+  const std::string redirect = emu->service().approve(std::string(flow.url().reveal_string()));
+  auto browser = std::async(std::launch::async, [&] { return browse(redirect); });
+  bool done = false;
+  for (int i = 0; i < 400 && !done; ++i) done = flow.poll(50ms);
+  ASSERT_TRUE(done);
+  EXPECT_NE(browser.get().find("Authorization complete"), std::string::npos);
+  EXPECT_EQ(st->connection("acme").status, hc::model::ConnectionStatus::authorized);
+}
+
 TEST_F(OAuthFlow, DisconnectForgetsTheTokens) {
   (void)oauth::authorize(*st, "acme", approving());
   page.get();

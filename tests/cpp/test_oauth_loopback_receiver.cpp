@@ -1,5 +1,5 @@
 // The loopback receiver, driven by a raw socket client: one callback on the exact path,
-// other paths 404, a second callback refused, the page's headers, port in use, endpoints.
+// other paths 404, requests without the flow's state ignored, a second callback refused, the page's headers, port in use, endpoints.
 #include <gtest/gtest.h>
 
 #include <boost/asio.hpp>
@@ -43,17 +43,62 @@ TEST(OAuthLoopbackReceiver, EndpointFromTheRegisteredRedirect) {
   e = oauth::loopback_endpoint("http://127.0.0.1:8765/cb", std::nullopt);
   EXPECT_EQ(e.port, 8765);
   EXPECT_EQ(e.redirect_uri_template, "http://127.0.0.1:8765/cb");
-  e = oauth::loopback_endpoint("http://localhost", 9000);
-  EXPECT_EQ(e.host, "127.0.0.1");
+  e = oauth::loopback_endpoint("http://[::1]:9000/cb", std::nullopt);
+  EXPECT_EQ(e.host, "::1");
   EXPECT_EQ(e.port, 9000);
-  EXPECT_EQ(e.redirect_uri_template, "http://localhost/callback");
   EXPECT_THROW((void)oauth::loopback_endpoint("https://example.com/cb", std::nullopt), hc::error);
   EXPECT_THROW((void)oauth::loopback_endpoint("https://127.0.0.1/cb", std::nullopt), hc::error);
   EXPECT_THROW((void)oauth::loopback_endpoint("http://127.0.0.1:8765/cb", 8766), hc::error);
 }
 
+// Issue 12 §3, RFC 8252 §8.3: `localhost` may resolve to ::1, where another local program
+// could listen; the receiver refuses the name and says which address to register instead.
+TEST(OAuthLoopbackReceiver, ARegisteredLocalhostRedirectIsRefusedWithTheAddressToUse) {
+  for (const char* uri : {"http://localhost:8765/cb", "http://LocalHost:8765/cb", "http://localhost.:8765/cb"}) {
+    try {
+      (void)oauth::loopback_endpoint(uri, std::nullopt);
+      ADD_FAILURE() << uri;
+    } catch (const hc::error& e) {
+      EXPECT_EQ(e.kind(), hc::errc::validation_failed);
+      EXPECT_NE(std::string(e.what()).find("http://127.0.0.1:8765/cb"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("RFC 8252"), std::string::npos) << e.what();
+    }
+  }
+  try {
+    (void)oauth::loopback_endpoint("http://localhost", 9000);
+    ADD_FAILURE();
+  } catch (const hc::error& e) {
+    EXPECT_NE(std::string(e.what()).find("http://127.0.0.1/callback"), std::string::npos) << e.what();
+  }
+}
+
+TEST(OAuthLoopbackReceiver, RequestsWithoutTheFlowsStateAreAnsweredAndIgnored) {
+  oauth::LoopbackReceiver receiver(oauth::loopback_endpoint("", std::nullopt));
+  // Before the state is known nothing can match.
+  auto early = get(receiver.port(), "/callback?code=X&state=REAL-STATE");
+  EXPECT_TRUE(early.starts_with("HTTP/1.1 400")) << early;
+  receiver.expect_state(hc::crypto::Secret::from_string("REAL-STATE"));
+  for (const char* stray : {"/callback?code=EVIL&state=wrong", "/callback?code=EVIL", "/callback",
+                            "/callback?code=EVIL&state=REAL-STATE&state=REAL-STATE", "/callback?state=REAL-STAT",
+                            "/callback?error=access_denied&state=other"}) {
+    auto page = get(receiver.port(), stray);
+    EXPECT_TRUE(page.starts_with("HTTP/1.1 400")) << stray << page;
+    EXPECT_NE(page.find("Request ignored"), std::string::npos) << stray;
+    EXPECT_EQ(page.find("EVIL"), std::string::npos);
+    EXPECT_FALSE(receiver.wait(10ms)) << stray;
+  }
+  auto browser = std::async(std::launch::async,
+                            [&] { return get(receiver.port(), "/callback?code=SECRET&state=REAL-STATE"); });
+  auto target = receiver.wait(5s);
+  ASSERT_TRUE(target);
+  EXPECT_EQ(target->reveal_string(), "/callback?code=SECRET&state=REAL-STATE");
+  receiver.finish(true);
+  EXPECT_TRUE(browser.get().starts_with("HTTP/1.1 200"));
+}
+
 TEST(OAuthLoopbackReceiver, OneCallbackOnTheExactPath) {
   oauth::LoopbackReceiver receiver(oauth::loopback_endpoint("", std::nullopt));
+  receiver.expect_state(hc::crypto::Secret::from_string("S"));
   ASSERT_NE(receiver.port(), 0);
   EXPECT_EQ(receiver.redirect_uri(), "http://127.0.0.1:" + std::to_string(receiver.port()) + "/callback");
   EXPECT_FALSE(receiver.wait(50ms));
@@ -88,7 +133,9 @@ TEST(OAuthLoopbackReceiver, OneCallbackOnTheExactPath) {
 
 TEST(OAuthLoopbackReceiver, FailurePageSaysSoInPlainWords) {
   oauth::LoopbackReceiver receiver(oauth::loopback_endpoint("", std::nullopt));
-  auto browser = std::async(std::launch::async, [&] { return get(receiver.port(), "/callback?error=access_denied"); });
+  receiver.expect_state(hc::crypto::Secret::from_string("S"));
+  auto browser =
+      std::async(std::launch::async, [&] { return get(receiver.port(), "/callback?error=access_denied&state=S"); });
   ASSERT_TRUE(receiver.wait(5s));
   receiver.finish(false, "The user declined <b>.");
   auto page = browser.get();
@@ -102,7 +149,8 @@ TEST(OAuthLoopbackReceiver, ClosesAfterwards) {
   {
     oauth::LoopbackReceiver receiver(oauth::loopback_endpoint("", std::nullopt));
     port = receiver.port();
-    auto browser = std::async(std::launch::async, [&] { return get(port, "/callback?x=1"); });
+    receiver.expect_state(hc::crypto::Secret::from_string("S"));
+    auto browser = std::async(std::launch::async, [&] { return get(port, "/callback?x=1&state=S"); });
     ASSERT_TRUE(receiver.wait(5s));
     // Destroyed without finish(): the browser still gets a failure page.
     receiver.finish(false);

@@ -61,12 +61,30 @@ TEST(OAuthTokenResponse, MalformedAnswers) {
            R"({"access_token":"SECRET","refresh_token":"R","token_type":"bearer","expires_in":-5})",
            R"({"access_token":"SECRET","refresh_token":"R","token_type":"bearer","expires_in":1.5})",
            R"({"access_token":"SECRET","refresh_token":"R","token_type":"bearer","expires_in":"3600"})",
-           R"({"access_token":"SECRET","refresh_token":"R","token_type":"bearer","expires_in":18446744073709551615})",
            R"({"access_token":"SECRET","refresh_token":"","token_type":"bearer"})",
            R"({"access_token":"SECRET","refresh_token":7,"token_type":"bearer"})",
            R"({"access_token":"SECRET","refresh_token":"R","token_type":"bearer"} trailing)",
        })
     fails(200, bad);
+}
+
+// Issue 12 §2: the server controls expires_in; a lifetime beyond a year (even beyond 64 bits)
+// counts as a year, so that `now + expires_in` cannot overflow and stored expiries stay dates.
+TEST(OAuthTokenResponse, AHugeExpiresInIsClampedToAYear) {
+  const std::int64_t year = oauth::max_token_lifetime.count();
+  EXPECT_GE(year, 365LL * 24 * 3600);
+  EXPECT_LE(year, 366LL * 24 * 3600);
+  for (const char* huge : {"9223372036854775807", "18446744073709551615", "260000000000", "31622401"}) {
+    const std::string body =
+        std::string(R"({"access_token":"A","refresh_token":"R","token_type":"bearer","expires_in":)") + huge + "}";
+    const auto r = oauth::parse_token_response(200, body, GrantType::authorization_code);
+    ASSERT_TRUE(r.expires_in) << huge;
+    EXPECT_EQ(*r.expires_in, year) << huge;
+  }
+  const auto r = oauth::parse_token_response(
+      200, R"({"access_token":"A","refresh_token":"R","token_type":"bearer","expires_in":1209600})",
+      GrantType::authorization_code);
+  EXPECT_EQ(*r.expires_in, 1209600);  // ordinary lifetimes are kept as they are
 }
 
 TEST(OAuthTokenResponse, ErrorBodiesCarryTheServerCode) {

@@ -110,8 +110,34 @@ def test_second_callback_while_the_first_is_handled_is_refused(setup):
     assert s.conn.status == "authorized"
 
 
-@pytest.mark.parametrize("case", ["wrong_state", "missing_state", "error_without_state", "denied",
-                                  "missing_code", "error_with_state"])
+@pytest.mark.parametrize("case", ["wrong_state", "missing_state", "error_without_state", "doubled_state"])
+def test_callbacks_without_our_state_are_ignored_and_the_real_one_completes(authorized, case):
+    # Issue 12 §3: any local program or web page can reach the receiver first; only the
+    # request with this flow's state ends the flow.
+    s = authorized
+    stray_pages = []
+
+    def act(url: str) -> str:
+        q = query(url)
+        redirect = s.emu.approve(url)
+        stray = {"wrong_state": with_query(redirect, state="A" * 43),
+                 "missing_state": with_query(redirect, state=None),
+                 "error_without_state": q["redirect_uri"] + "?error=access_denied",
+                 "doubled_state": redirect + "&state=" + urllib.parse.quote(q["state"])}[case]
+        stray_pages.append(follow(stray))
+        return redirect
+
+    s.browser.action = act
+    s.conn.authorize(timeout=20)
+    s.browser.join()
+    [(status, page)] = stray_pages
+    assert status == 400 and "Request ignored" in page
+    [(status, page)] = s.browser.pages
+    assert status == 200 and "Authorization complete" in page
+    assert s.conn.status == "authorized"
+
+
+@pytest.mark.parametrize("case", ["denied", "missing_code", "error_with_state"])
 def test_bad_callbacks_leave_the_tokens(authorized, case):
     s = authorized
     before = s.snapshot()
@@ -136,9 +162,7 @@ def test_bad_callbacks_leave_the_tokens(authorized, case):
         s.conn.authorize(timeout=20)
     s.browser.join()
     message = str(info.value)
-    expected = {"wrong_state": "state does not match", "missing_state": "no state",
-                "error_without_state": "without the state", "denied": "declined",
-                "missing_code": "no authorization code", "error_with_state": "server_error"}[case]
+    expected = {"denied": "declined", "missing_code": "no authorization code", "error_with_state": "server_error"}[case]
     assert expected in message
     [(status, page)] = s.browser.pages
     assert status == 400 and "Authorization failed" in page and "Nothing was changed" in page

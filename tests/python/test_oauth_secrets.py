@@ -74,8 +74,9 @@ def test_no_secret_anywhere(tmp_path, monkeypatch, caplog, capsys):
                     texts += [str(info.value), repr(info.value)]
                 texts.append(repr(conn))
 
-            # 3. A failed loopback flow through the CLI (wrong state), and disconnect.
-            s.browser.action = lambda url: with_query(emu.approve(url), state="D" * 43)
+            # 3. A failed loopback flow through the CLI (the user declines; a redirect with
+            # another state would only be ignored), and disconnect.
+            s.browser.action = emu.deny
             assert cli.main(base + ["authorize", "acme", "--timeout", "20"]) == 1
             s.browser.join()
             assert cli.main(base + ["disconnect", "acme"]) == 0

@@ -42,14 +42,27 @@ bool has_control_or_space(std::string_view s) {
   return false;
 }
 
-// Rejects dot segments so that "/../oauth2/token" cannot leave the API path.
+// Rejects dot segments so that "/../oauth2/token" cannot leave the API path. A segment is
+// checked as a server sees it once it decodes the path: percent-decoded first (".%2e",
+// "%2E.", "%2e%2E" are all ".."), and split again at an encoded '/' or at '\\' (servers
+// that decode %2F, or treat a backslash as a separator, would see more segments).
 void check_segments(std::string_view path) {
+  auto dot_segment = [](std::string_view piece) { return piece == "." || piece == ".."; };
   std::size_t start = 0;
   while (start <= path.size()) {
     const auto end = path.find('/', start);
     const auto seg = path.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
-    if (seg == "." || seg == ".." || seg == "%2e" || seg == "%2E" || seg == "%2e%2e" || seg == "%2E%2E") {
-      invalid("'.' and '..' segments are not allowed");
+    auto encoded = urls::make_pct_string_view(seg);
+    if (!encoded) invalid("a segment has a malformed percent-encoding");
+    const std::string decoded = encoded->decode();
+    std::size_t from = 0;
+    while (from <= decoded.size()) {
+      const auto to = decoded.find_first_of("/\\", from);
+      const std::string_view piece =
+          std::string_view(decoded).substr(from, to == std::string::npos ? std::string::npos : to - from);
+      if (dot_segment(piece)) invalid("'.' and '..' segments are not allowed (percent-encoded ones neither)");
+      if (to == std::string::npos) break;
+      from = to + 1;
     }
     if (end == std::string_view::npos) break;
     start = end + 1;

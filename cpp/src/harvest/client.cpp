@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <cmath>
 #include <mutex>
 #include <boost/json.hpp>
 #include <random>
@@ -206,21 +207,43 @@ ApiResponse execute(HarvestClient::State& s, std::string_view method, const std:
     if (result.response) {
       if (auto h = result.response->headers.get("Retry-After")) retry_after = parse_retry_after(*h);
     }
+    const auto& limits = s.options.rate_limits;
+    const auto rate_window = reports ? limits.reports.window : limits.general.window;
     const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - steady::now());
     const RetryDecision decision = decide_retry(s.options.retry, method, status, retry_after, attempt, remaining,
-                                                unit_random());
+                                                unit_random(), rate_window);
     if (status == 429 && s.general) {
-      // Everyone sharing the account's limiter holds off until Harvest lifts the throttle.
+      // Everyone sharing the account's limiter holds off until Harvest lifts the throttle
+      // (Retry-After, bounded, or the window when the answer did not say).
       auto& limiter = reports && s.reports ? *s.reports : *s.general;
-      limiter.pause_until(steady::now() + (retry_after ? decision.delay : std::chrono::milliseconds(0)));
+      limiter.pause_until(steady::now() + decision.delay);
     }
     if (decision.retry) {
-      if (status == 429 && retry_after && s.general) {
+      if (status == 429 && s.general) {
         // The pause above makes acquire() wait; sleeping too would wait twice.
         continue;
       }
       s.options.sleep(decision.delay);
       continue;
+    }
+    if (status == 429) {
+      // Never decoded: Harvest's 429s may carry an empty text/html body. The caller learns
+      // when to try again: Retry-After (bounded), else the window of the path's limit.
+      const double wait_seconds =
+          retry_after ? static_cast<double>(decision.delay.count()) / 1000.0
+                      : static_cast<double>(rate_window.count()) / 1000.0;
+      const std::string after = std::to_string(static_cast<long long>(std::ceil(wait_seconds)));
+      std::string message = "Harvest answered 429 to " + std::string(method) + " " +
+                            api_relative_path(s.config.api_url, url) + " (rate limited";
+      if (decision.reason == "attempts") {
+        message += " " + std::to_string(attempt) + " times in a row; try again in " + after + " s or make fewer calls)";
+      } else if (retry_after) {
+        message += "; waiting for Retry-After (" + after + " s) would pass the request deadline: try again then)";
+      } else {
+        message += " without Retry-After; waiting for the rate window (" + after +
+                   " s) would pass the request deadline: try again then)";
+      }
+      throw error(errc::rate_limited, message, status, truncated(result.response->body), {}, wait_seconds);
     }
 
     // Give up: say what happened and what to do.
@@ -238,12 +261,6 @@ ApiResponse execute(HarvestClient::State& s, std::string_view method, const std:
     std::string message = "Harvest answered " + std::to_string(status) + " to " + std::string(method) + " " +
                           api_relative_path(s.config.api_url, url);
     if (!server_message.empty()) message += ": " + server_message;
-    if (status == 429) {
-      message += decision.reason == "deadline"
-                     ? " (rate limited; waiting for Retry-After would pass the request deadline)"
-                     : " (rate limited)";
-      throw error(errc::rate_limited, message, status, truncated(result.response->body), server_error, retry_after);
-    }
     if (status >= 500) {
       if (!is_idempotent(method)) {
         message += " (a " + std::string(method) + " is not retried: it may have taken effect; check before sending it again)";

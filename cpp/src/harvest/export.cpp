@@ -18,6 +18,35 @@ namespace {
   throw error(errc::validation_failed, "output: " + what + ": " + std::strerror(errno));
 }
 
+// Writes one record on one line. A server (or a proxy) may indent its JSON, and JSON Lines
+// needs each value on a line of its own: whitespace between tokens is dropped while the
+// record is copied. Everything else, strings and numbers included, keeps the bytes that were
+// sent (a string cannot hold a raw line break, so none is left). The record was validated
+// with the page, so the scan only needs to know where strings begin and end.
+bool write_one_line(std::FILE* out, std::string_view json) {
+  std::size_t run = 0;  // start of the bytes not written yet
+  bool in_string = false;
+  for (std::size_t i = 0; i < json.size(); ++i) {
+    const char c = json[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;  // the escaped character belongs to the string, even a quote
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
+      if (i > run && std::fwrite(json.data() + run, 1, i - run, out) != i - run) return false;
+      run = i + 1;
+    }
+  }
+  if (run < json.size() && std::fwrite(json.data() + run, 1, json.size() - run, out) != json.size() - run) {
+    return false;
+  }
+  return std::fputc('\n', out) != EOF;
+}
+
 }  // namespace
 
 std::uint64_t export_jsonl(const HarvestClient& client, std::string_view path, const QueryParams& params,
@@ -26,9 +55,7 @@ std::uint64_t export_jsonl(const HarvestClient& client, std::string_view path, c
   ExportProgress state;
   while (auto page = pages.next()) {
     for (std::string_view record : page->page.records) {
-      if (std::fwrite(record.data(), 1, record.size(), out) != record.size() || std::fputc('\n', out) == EOF) {
-        write_failed("could not write");
-      }
+      if (!write_one_line(out, record)) write_failed("could not write");
     }
     state.records += page->page.records.size();
     ++state.pages;

@@ -21,6 +21,19 @@ std::string_view trim(std::string_view s) noexcept {
   return s;
 }
 
+constexpr double max_retry_after_seconds = static_cast<double>(max_retry_after.count());
+
+// A server's wait in seconds, within [0, max_retry_after] (NaN counts as the most).
+double bounded_seconds(double seconds) noexcept {
+  if (!(seconds >= 0.0)) return seconds < 0.0 ? 0.0 : max_retry_after_seconds;
+  return std::min(seconds, max_retry_after_seconds);
+}
+
+// Bounded seconds as milliseconds, rounded up: at most 86'400'000, far from overflowing.
+std::chrono::milliseconds to_milliseconds(double bounded) noexcept {
+  return std::chrono::milliseconds(static_cast<long long>(std::ceil(bounded * 1000.0)));
+}
+
 }  // namespace
 
 bool is_idempotent(std::string_view method) noexcept {
@@ -44,8 +57,11 @@ std::optional<double> parse_retry_after(std::string_view value, std::chrono::sys
   if (value.front() >= '0' && value.front() <= '9') {
     double seconds = 0;
     auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
-    if (ec != std::errc() || end != value.data() + value.size() || !std::isfinite(seconds)) return std::nullopt;
-    return std::max(seconds, 0.0);
+    if (end != value.data() + value.size()) return std::nullopt;
+    // A number too large for a double is still a number: the longest wait honoured.
+    if (ec == std::errc::result_out_of_range) return max_retry_after_seconds;
+    if (ec != std::errc() || !std::isfinite(seconds)) return std::nullopt;
+    return bounded_seconds(seconds);
   }
   // IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT".
   std::tm tm{};
@@ -55,23 +71,34 @@ std::optional<double> parse_retry_after(std::string_view value, std::chrono::sys
   const std::time_t when = timegm(&tm);
   if (when == static_cast<std::time_t>(-1)) return std::nullopt;
   const double delta = std::difftime(when, std::chrono::system_clock::to_time_t(now));
-  return std::max(delta, 0.0);
+  return bounded_seconds(delta);
 }
 
 RetryDecision decide_retry(const RetryPolicy& policy, std::string_view method, int status,
                            std::optional<double> retry_after, unsigned attempt, std::chrono::milliseconds remaining,
-                           double unit_random) noexcept {
+                           double unit_random, std::chrono::milliseconds rate_window) noexcept {
+  // The server's wait, bounded, is compared with the time left as a double before it becomes
+  // an integer count: no value of the header can overflow or turn negative on the way.
+  const std::optional<double> server_wait =
+      retry_after ? std::optional<double>(bounded_seconds(*retry_after)) : std::nullopt;
+  const auto beyond_deadline = [&](double seconds) {
+    return seconds * 1000.0 >= static_cast<double>(remaining.count());
+  };
   std::chrono::milliseconds delay;
   if (status == 429) {
-    delay = retry_after ? std::chrono::milliseconds(static_cast<long long>(std::ceil(*retry_after * 1000.0)))
-                        : backoff(policy, attempt, unit_random);
+    // Without Retry-After (Harvest sends such 429s, with an empty HTML body) retrying at once
+    // only adds to the count: wait for the window of the path's limit to pass.
+    delay = server_wait ? to_milliseconds(*server_wait) : std::max(rate_window, std::chrono::milliseconds(0));
+    if (server_wait && beyond_deadline(*server_wait)) return {false, delay, "deadline"};
+    if (attempt >= policy.max_rate_limited_attempts) return {false, delay, "attempts"};
   } else if (status == 0 || (status >= 500 && status <= 599)) {
     if (!is_idempotent(method)) return {};
     if (attempt >= policy.max_attempts) return {false, {}, "attempts"};
     delay = backoff(policy, attempt, unit_random);
     // A 503 may say how long the outage lasts; never wait less than it asks.
-    if (retry_after) {
-      delay = std::max(delay, std::chrono::milliseconds(static_cast<long long>(std::ceil(*retry_after * 1000.0))));
+    if (server_wait) {
+      if (beyond_deadline(*server_wait)) return {false, to_milliseconds(*server_wait), "deadline"};
+      delay = std::max(delay, to_milliseconds(*server_wait));
     }
   } else {
     return {};

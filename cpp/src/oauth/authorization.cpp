@@ -164,6 +164,7 @@ LoopbackAuthorization::LoopbackAuthorization(store::Store& store, std::string_vi
   const auto& registered = impl_->ctx.credentials.oauth_client->redirect_uri;
   impl_->receiver = std::make_unique<LoopbackReceiver>(loopback_endpoint(registered.value_or(""), options.port));
   impl_->request = make_authorization_request(request_params(impl_->ctx, impl_->receiver->redirect_uri()));
+  impl_->receiver->expect_state(impl_->request.state);
   impl_->deadline = clock::now() + options.timeout;
 }
 

@@ -61,19 +61,20 @@ bool is_loopback_host(const boost::urls::url_view& url, std::string& bind_host) 
         return true;
       }
       return false;
-    case boost::urls::host_type::name: {
-      std::string host = url.host();
-      for (auto& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (host == "localhost") {
-        bind_host = "127.0.0.1";  // RFC 8252 §8.3: listen on the loopback IP, not a name
-        return true;
-      }
-      return false;
-    }
     default:
       return false;
   }
 }
+
+// Whether the URL names the host `localhost` (any case, with or without the final dot).
+bool names_localhost(const boost::urls::url_view& url) {
+  if (url.host_type() != boost::urls::host_type::name) return false;
+  std::string host = url.host();
+  for (auto& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return host == "localhost" || host == "localhost.";
+}
+
+std::string ignored_page();
 
 // What the server's handler shares with the waiting caller.
 struct CallbackSlot {
@@ -90,6 +91,24 @@ struct CallbackSlot {
   bool handler_returned = false;
   std::condition_variable returned;  // the callback's handler has its answer
 
+  // The state the callback must carry (set once the authorization request exists); until
+  // then no request can match.
+  std::optional<crypto::Secret> expected_state;
+
+  // Whether the target's query carries exactly one `state`, equal to the expected one
+  // (constant time).
+  bool state_matches(const boost::urls::url_view& target) const {
+    if (!expected_state) return false;
+    auto params = target.params();
+    if (params.count("state") != 1) return false;
+    std::string state = (*params.find("state")).value;
+    const auto expected = expected_state->reveal_string();
+    const bool equal =
+        state.size() == expected.size() && CRYPTO_memcmp(state.data(), expected.data(), state.size()) == 0;
+    OPENSSL_cleanse(state.data(), state.size());
+    return equal;
+  }
+
   http::ServerResponse handle(const http::ServerRequest& request) {
     std::unique_lock lock(mutex);
     ++requests;
@@ -103,6 +122,10 @@ struct CallbackSlot {
     if (got_callback || finished)
       return page(400, result_page(false, "This authorization has already received its answer; this request was "
                                           "ignored."));
+    // Any local program, or any web page open in the browser, can send a request here
+    // before the provider's redirect does. Only the request that carries this flow's state
+    // ends it; any other is answered and ignored, and the receiver keeps waiting.
+    if (!state_matches(*parsed)) return page(400, ignored_page());
     got_callback = true;
     target = crypto::Secret::from_string(request.target);
     arrived.notify_all();
@@ -114,6 +137,14 @@ struct CallbackSlot {
     return answer;
   }
 };
+
+std::string ignored_page() {
+  return "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Request ignored</title>"
+         "<style>body{font-family:sans-serif;max-width:40em;margin:4em auto;padding:0 1em}</style></head><body>"
+         "<h1>Request ignored</h1><p>This request does not belong to the authorization in progress, so it was "
+         "ignored. harvest-connect is still waiting for Harvest's answer: finish signing in in the tab that "
+         "harvest-connect opened.</p></body></html>\n";
+}
 
 }  // namespace
 
@@ -141,10 +172,29 @@ LoopbackEndpoint loopback_endpoint(std::string_view registered, std::optional<st
     return out;
   }
   boost::urls::url url = detail::parse_http_url("redirect_uri", registered);
+  if (url.scheme_id() == boost::urls::scheme::http && names_localhost(url)) {
+    // RFC 8252 §8.3: a loopback redirect should name the IP address, not `localhost`.
+    // Browsers resolve `localhost` to ::1 first, where another local user's program may
+    // listen and receive the code, and a name can be re-pointed on the way. Listening on both
+    // 127.0.0.1 and ::1 would still leave machines where ::1 cannot be bound (or is taken)
+    // and the browser's choice unknown; registering 127.0.0.1 at Harvest costs nothing, so
+    // the receiver refuses the name and says what to register instead.
+    boost::urls::url suggestion = url;
+    suggestion.set_host_ipv4(boost::urls::ipv4_address::loopback());
+    suggestion.remove_query();
+    if (suggestion.path().empty()) suggestion.set_path(default_redirect_path);
+    throw error(errc::validation_failed,
+                "redirect_uri: the OAuth client's redirect URI names localhost, which a browser may resolve to "
+                "another address (::1) than the one the receiver listens on; RFC 8252 §8.3 asks for the loopback "
+                "IP address instead. Register " +
+                    std::string(suggestion.buffer()) +
+                    " as the Redirect URL of your app at Harvest and give the OAuth client the same redirect_uri "
+                    "('harvest-connect clients edit NAME --redirect-uri ...'), or use the paste flow");
+  }
   if (url.scheme_id() != boost::urls::scheme::http || !is_loopback_host(url, out.host))
     throw error(errc::validation_failed,
-                "redirect_uri: the OAuth client's redirect URI is not an http URL on this computer (127.0.0.1, "
-                "[::1] or localhost), so the browser cannot come back to this program directly; use the paste "
+                "redirect_uri: the OAuth client's redirect URI is not an http URL on this computer (127.0.0.1 "
+                "or [::1]), so the browser cannot come back to this program directly; use the paste "
                 "flow instead (authorization_url() and complete_authorization(), or 'harvest-connect authorize "
                 "NAME --no-browser')");
   if (url.has_port()) {
@@ -232,6 +282,12 @@ void LoopbackReceiver::finish(bool success, std::string_view detail) {
     slot.detail = std::string(detail);
   }
   slot.answered.notify_all();
+}
+
+void LoopbackReceiver::expect_state(const crypto::Secret& state) {
+  auto& slot = *impl_->slot;
+  std::lock_guard lock(slot.mutex);
+  slot.expected_state = state;
 }
 
 std::size_t LoopbackReceiver::requests_seen() const noexcept {

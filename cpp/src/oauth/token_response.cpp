@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 
@@ -111,12 +112,15 @@ TokenResponse parse_token_response(int http_status, std::string_view body, Grant
                           "', but only bearer tokens are supported");
 
   if (const auto* expires = obj->if_contains("expires_in"); expires && !expires->is_null()) {
+    // The server controls this number: any lifetime beyond max_token_lifetime counts as
+    // max_token_lifetime, so that `now + expires_in` cannot overflow and every stored expiry
+    // is a date that any clock or calendar type can show.
     std::int64_t seconds = 0;
     if (expires->is_int64()) seconds = expires->as_int64();
-    else if (expires->is_uint64()) seconds = -1;  // beyond int64: not a plausible lifetime
+    else if (expires->is_uint64()) seconds = max_token_lifetime.count();  // beyond int64
     else fail(http_status, "the token endpoint's expires_in is not an integer number of seconds");
     if (seconds <= 0) fail(http_status, "the token endpoint's expires_in is not a positive number of seconds");
-    out.expires_in = seconds;
+    out.expires_in = std::min<std::int64_t>(seconds, max_token_lifetime.count());
   }
 
   if (const auto* refresh = obj->if_contains("refresh_token"); refresh && !refresh->is_null()) {

@@ -237,6 +237,46 @@ struct PageParams {
   std::optional<std::uint64_t> after_id, before_id;
 };
 
+// JSON text re-laid out with line breaks and two-space indents (tokens and strings as they
+// were): what a pretty-printing server or proxy sends. Text that is not JSON is left alone.
+std::string indented(const std::string& text) {
+  if (text.empty() || (text.front() != '{' && text.front() != '[')) return text;
+  std::string out;
+  out.reserve(text.size() * 2);
+  int depth = 0;
+  bool in_string = false;
+  auto newline = [&] {
+    out += '\n';
+    out.append(static_cast<std::size_t>(2 * std::max(depth, 0)), ' ');
+  };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    out += c;
+    if (in_string) {
+      if (c == '\\' && i + 1 < text.size()) {
+        out += text[++i];
+        continue;
+      }
+      if (c != '"') continue;
+      in_string = false;
+    } else {
+      switch (c) {
+        case '"': in_string = true; break;
+        case '{': case '[': ++depth; newline(); break;
+        case ',': newline(); break;
+        case ':': out += ' '; break;
+        default: break;
+      }
+    }
+    if (!in_string && i + 1 < text.size() && (text[i + 1] == '}' || text[i + 1] == ']')) {
+      --depth;
+      newline();
+    }
+  }
+  out += '\n';
+  return out;
+}
+
 struct Outcome {
   http::ServerResponse response;
   bool paginated = false;
@@ -471,8 +511,16 @@ struct EmulatorService::impl {
     o["access_token"] = access;
     o["refresh_token"] = refresh;
     o["token_type"] = "bearer";
-    o["expires_in"] = options.oauth.access_token_lifetime.count();
-    auto r = json_answer(200, json::serialize(o));
+    std::string body;
+    if (options.oauth.expires_in_json.empty()) {
+      o["expires_in"] = options.oauth.access_token_lifetime.count();
+      body = json::serialize(o);
+    } else {
+      // Verbatim, so that numbers beyond what json::value holds can be sent.
+      body = json::serialize(o);
+      body.insert(body.size() - 1, ",\"expires_in\":" + options.oauth.expires_in_json);
+    }
+    auto r = json_answer(200, std::move(body));
     r.headers.set("Cache-Control", "no-store");
     r.headers.set("Pragma", "no-cache");
     return r;
@@ -1184,15 +1232,28 @@ struct EmulatorService::impl {
     if (matches && draw(faults.error_next, faults.error_rate)) {
       ++counters["faults.errors"];
       const int status = faults.error_status;
-      auto r = message_answer(status, status == 503 ? "Service Unavailable" : "Internal Server Error",
-                              "Injected fault: the emulator answers this request with an error.");
-      if (faults.retry_after_seconds > 0) r.headers.set("Retry-After", std::to_string(faults.retry_after_seconds));
+      const char* name = status == 503   ? "Service Unavailable"
+                         : status == 429 ? "Too Many Requests"
+                                         : "Internal Server Error";
+      http::ServerResponse r;
+      if (faults.bare_errors) {
+        r.status = status;
+        r.headers.set("Content-Type", "text/html");
+      } else {
+        r = message_answer(status, name, "Injected fault: the emulator answers this request with an error.");
+      }
+      if (!faults.retry_after_header.empty()) {
+        r.headers.set("Retry-After", faults.retry_after_header);
+      } else if (faults.retry_after_seconds > 0) {
+        r.headers.set("Retry-After", std::to_string(faults.retry_after_seconds));
+      }
       r.delay = faults.latency;
       record(req, status, "error");
       return r;
     }
     Outcome out = route(req);
     http::ServerResponse r = std::move(out.response);
+    if (options.indent_json && req.target.rfind("/v2/", 0) == 0) r.body = indented(r.body);
     if (matches) {
       r.delay = faults.latency + (out.paginated ? faults.page_latency : std::chrono::milliseconds(0));
       if (draw(faults.truncate_next, faults.truncate_rate)) {
@@ -1332,8 +1393,8 @@ void EmulatorService::set_faults(const Faults& faults) {
   if (faults.drop_rate < 0 || faults.drop_rate > 1 || faults.error_rate < 0 || faults.error_rate > 1 ||
       faults.truncate_rate < 0 || faults.truncate_rate > 1)
     throw error(errc::validation_failed, "fault rates must be between 0 and 1");
-  if (faults.error_status < 500 || faults.error_status > 599)
-    throw error(errc::validation_failed, "error_status must be a 5xx status");
+  if ((faults.error_status < 500 || faults.error_status > 599) && faults.error_status != 429)
+    throw error(errc::validation_failed, "error_status must be 429 or a 5xx status");
   if (faults.latency.count() < 0 || faults.page_latency.count() < 0)
     throw error(errc::validation_failed, "latencies must not be negative");
   std::lock_guard lock(impl_->mutex);

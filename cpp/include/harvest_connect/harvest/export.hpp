@@ -1,7 +1,9 @@
 #pragma once
-// Export every record of a list endpoint as JSON Lines: one record per line, exactly the
-// bytes Harvest sent (no document tree, no re-serialisation), pages prefetched while the
-// previous one is written.
+// Export every record of a list endpoint as JSON Lines: one record per line, always one
+// valid JSON value per line, with the bytes Harvest sent (no document tree, no
+// re-serialisation) except the whitespace between tokens, which is dropped so that an
+// indented answer still gives one line per record; pages prefetched while the previous one
+// is written.
 
 #include <cstdint>
 #include <cstdio>

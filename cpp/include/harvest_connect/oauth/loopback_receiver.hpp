@@ -4,8 +4,10 @@
 //
 // It listens on the port of the registered redirect URI (or an ephemeral one when that URI
 // names no port, or none is registered), accepts exactly one request on the exact redirect
-// path (any other path gets 404 and it keeps waiting), hands that request's target to the
-// caller, and answers the browser only when the caller says how the authorization ended: a
+// path that carries the flow's `state` (expect_state()); any other path gets 404, and a
+// request on the path without that state (a local program or a web page may send one first)
+// gets a page saying it was ignored: either way it keeps waiting. It hands the accepted
+// request's target to the caller, and answers the browser only when the caller says how the authorization ended: a
 // small HTML page in plain words, with Cache-Control: no-store, Referrer-Policy: no-referrer,
 // no external resource and no secret. Then it closes. It logs nothing, and never a query.
 
@@ -33,8 +35,9 @@ struct LoopbackEndpoint {
 
 // Works out the endpoint from the OAuth client's redirect URI (empty: none registered) and
 // an optional port asked for by the caller. errc::validation_failed when the redirect URI is
-// not an http URL on a loopback host (use the paste flow then), or names another port than
-// the one asked for.
+// not an http URL on a loopback IP address (use the paste flow then), names `localhost`
+// (RFC 8252 §8.3: the message says to register http://127.0.0.1:PORT/... instead), or names
+// another port than the one asked for.
 [[nodiscard]] LoopbackEndpoint loopback_endpoint(std::string_view registered_redirect_uri,
                                                  std::optional<std::uint16_t> port);
 
@@ -49,6 +52,9 @@ class LoopbackReceiver {
   // The redirect URI to send, with the bound port.
   [[nodiscard]] const std::string& redirect_uri() const noexcept;
   [[nodiscard]] std::uint16_t port() const noexcept;
+
+  // The state the redirect must carry. Until it is set every request on the path is ignored.
+  void expect_state(const crypto::Secret& state);
 
   // Waits up to `timeout` for the redirect; its origin-form target ("/path?query"), or
   // nullopt when the time passed. Call it in short slices to stay responsive to Ctrl-C.

@@ -33,6 +33,10 @@ struct OAuthOptions {
   // true: each refresh returns a new refresh token and the old one stops working;
   // false: the same refresh token is returned and stays valid.
   bool rotate_refresh_tokens = true;
+  // When not empty: the JSON number sent as expires_in in token answers, verbatim (e.g.
+  // "18446744073709551615"), to test clients against absurd lifetimes. The tokens still
+  // expire after access_token_lifetime.
+  std::string expires_in_json;
 };
 
 struct EmulatorOptions {
@@ -48,6 +52,9 @@ struct EmulatorOptions {
   bool cursor_pagination = false;
   // Most entries kept in the request log (the oldest are dropped).
   std::size_t request_log_limit = 10'000;
+  // Indent the API's JSON answers (as some servers and proxies do), so that clients are
+  // tested against insignificant whitespace.
+  bool indent_json = false;
 };
 
 // Faults for the next requests whose path starts with `path_prefix` ("" = every request).
@@ -61,8 +68,13 @@ struct Faults {
   double drop_rate = 0.0;
   unsigned error_next = 0;  // answer error_status
   double error_rate = 0.0;
-  int error_status = 500;
-  unsigned retry_after_seconds = 0;  // sent with the 5xx answers when > 0
+  int error_status = 500;  // a 5xx, or 429
+  unsigned retry_after_seconds = 0;  // sent with the error answers when > 0
+  // When not empty: sent verbatim as Retry-After with the error answers (e.g. a huge number);
+  // it replaces retry_after_seconds.
+  std::string retry_after_header;
+  // Error answers with an empty text/html body, as real Harvest sends its 429s.
+  bool bare_errors = false;
   unsigned truncate_next = 0;        // send headers and half the body, then close
   double truncate_rate = 0.0;
 };
