@@ -669,7 +669,8 @@ TEST(HttpClient, PlainHttpGoesThroughTheTunnelOfHttpProxy) {
 TEST(HttpClient, AProxyRefusingTheTunnelIsANetworkErrorNamingTheProxy) {
   Server server({}, echo);
   for (const auto& [status, reason] : {std::pair{403, "proxy_refused"}, std::pair{502, "proxy_refused"},
-                                       std::pair{407, "proxy_auth_required"}}) {
+                                       std::pair{407, "proxy_auth_required"},
+                                       std::pair{401, "proxy_auth_required"}}) {
     FakeConnectProxy proxy(status);
     Client client(through(proxy.url("user:hunter2secret@")));
     auto e = expect_error(errc::network_error, [&] { (void)client.get(server.base_url() + "/"); });

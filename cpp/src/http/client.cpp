@@ -516,7 +516,8 @@ struct Client::impl {
     }
     const std::string status_text =
         "HTTP " + std::to_string(r.status) + " " + std::string(bhttp::obsolete_reason(bhttp::int_to_status(r.status)));
-    if (r.status == 407) {
+    // 407 is the standard answer; some proxies (tinyproxy) answer wrong credentials with 401.
+    if (r.status == 407 || r.status == 401) {
       fail(errc::network_error,
            peer + " requires authentication (" + status_text + ")" +
                (proxy.credentials.empty()
