@@ -520,7 +520,8 @@ TEST(HttpClient, ConnectionClosedByServerWhileIdleIsReplaced) {
 namespace {
 
 // A minimal HTTP CONNECT proxy on 127.0.0.1 for these tests: it records each request head and
-// answers `status`; on 200 it connects to the requested target and copies bytes both ways.
+// answers `status`; on 200 it connects to the requested target and copies bytes both ways; on 0
+// it never answers.
 // (The Python suite tests against a real proxy, tinyproxy.)
 class FakeConnectProxy {
  public:
@@ -566,6 +567,11 @@ class FakeConnectProxy {
       {
         std::lock_guard lock(mutex_);
         heads_.push_back(head);
+      }
+      if (status_ == 0) {  // silent: keeps the connection open, never answers
+        std::lock_guard lock(mutex_);
+        silent_.push_back(client);
+        continue;
       }
       if (status_ != 200) {
         const std::string answer = "HTTP/1.1 " + std::to_string(status_) + " No\r\nContent-Length: 2\r\n\r\nno";
@@ -613,6 +619,7 @@ class FakeConnectProxy {
   mutable std::mutex mutex_;
   std::vector<std::string> heads_;
   std::vector<int> fds_;
+  std::vector<std::shared_ptr<tcp::socket>> silent_;
 };
 
 ClientOptions through(const std::string& proxy_url, ClientOptions o = {}) {
@@ -716,4 +723,18 @@ TEST(HttpClient, NoProxyAndLoopbackTargetsGoDirect) {
   o.proxy.proxy_loopback = false;
   EXPECT_EQ(Client(o).get(server.base_url() + "/direct").status, 200);
   EXPECT_TRUE(proxy.heads().empty());
+}
+
+TEST(HttpClient, ASilentProxyTimesOutNamingTheProxy) {
+  FakeConnectProxy proxy(0);
+  ClientOptions o = through(proxy.url());
+  o.connect_timeout = std::chrono::milliseconds(300);
+  Client client(o);
+  auto e = expect_error(errc::timeout, [&] { (void)client.get("https://127.0.0.1:1/"); });
+  EXPECT_EQ(e.server_error(), "connect_timeout") << e.what();
+  EXPECT_NE(std::string(e.what()).find("waiting for the proxy 127.0.0.1:" + std::to_string(proxy.port()) +
+                                       " (HTTPS_PROXY) to open a tunnel"),
+            std::string::npos)
+      << e.what();
+  EXPECT_EQ(proxy.heads().size(), 1u);
 }
