@@ -22,6 +22,14 @@ struct PyLoopbackAuthorization {
   std::unique_ptr<oauth::LoopbackAuthorization> flow;
 };
 
+// TLS settings for the token endpoint and the accounts list: an extra CA bundle when given.
+// Proxies come from the environment (http::ClientOptions' default).
+http::ClientOptions client_options(const std::optional<std::string>& ca_file) {
+  http::ClientOptions options;
+  if (ca_file) options.ca_file = *ca_file;
+  return options;
+}
+
 std::chrono::milliseconds to_ms(double seconds, const char* field) {
   if (!(seconds > 0) || seconds > 7 * 24 * 3600.0)
     throw error(errc::validation_failed, std::string(field) + ": must be a positive number of seconds");
@@ -68,8 +76,9 @@ void register_oauth(py::module_& m) {
 
   conn.def(
           "_start_authorization",
-          [](const PyConnection& c, std::optional<int> port, double timeout) {
+          [](const PyConnection& c, std::optional<int> port, double timeout, std::optional<std::string> ca_file) {
             oauth::AuthorizeOptions options;
+            options.client_options = client_options(ca_file);
             if (port) {
               if (*port < 1 || *port > 65535) throw error(errc::validation_failed, "port: must be 1 to 65535");
               options.port = static_cast<std::uint16_t>(*port);
@@ -80,8 +89,9 @@ void register_oauth(py::module_& m) {
             out.flow = std::make_unique<oauth::LoopbackAuthorization>(*c.store, c.value.name, options);
             return out;
           },
-          py::arg("port") = py::none(), py::arg("timeout") = 300.0,
-          "Start the loopback receiver and prepare the request (private: use authorize()).")
+          py::arg("port") = py::none(), py::arg("timeout") = 300.0, py::arg("ca_file") = py::none(),
+          "Start the loopback receiver and prepare the request (private: use authorize()). ca_file: an extra CA "
+          "bundle (PEM) trusted for the token endpoint.")
       .def(
           "_authorization_url",
           [](const PyConnection& c) {
@@ -106,34 +116,37 @@ void register_oauth(py::module_& m) {
           "Re-read the connection's fields (status, token expiry) from the store.")
       .def(
           "complete_authorization",
-          [](PyConnection& c, const std::string& redirected_url) {
+          [](PyConnection& c, const std::string& redirected_url, std::optional<std::string> ca_file) {
             model::Connection fresh;
             {
               py::gil_scoped_release release;
-              fresh = oauth::complete_authorization(*c.store, c.value.name, redirected_url);
+              fresh = oauth::complete_authorization(*c.store, c.value.name, redirected_url, client_options(ca_file));
             }
             c.value = std::move(fresh);
           },
-          py::arg("redirected_url"),
+          py::arg("redirected_url"), py::kw_only(), py::arg("ca_file") = py::none(),
           "Finish an authorization started with authorization_url(): pass the whole address the browser was "
           "sent to after 'Authorize application'. Checks the state (single use, 10 minutes), the redirect URI, "
           "errors and the account, then stores the tokens sealed; the status becomes 'authorized'. On any "
-          "failure (AuthorizationError, TokenError) nothing is changed.")
+          "failure (AuthorizationError, TokenError) nothing is changed. ca_file: an extra CA bundle (PEM) trusted "
+          "for the token endpoint.")
       .def(
           "disconnect",
-          [](PyConnection& c) {
+          [](PyConnection& c, std::optional<std::string> ca_file) {
             model::Connection fresh;
             bool revoked = false;
             {
               py::gil_scoped_release release;
-              revoked = oauth::disconnect(*c.store, c.value.name);
+              revoked = oauth::disconnect(*c.store, c.value.name, client_options(ca_file));
               fresh = c.store->connection(c.value.name);
             }
             c.value = std::move(fresh);
             return revoked;
           },
+          py::kw_only(), py::arg("ca_file") = py::none(),
           "Forget the connection's tokens (revoking them first when the OAuth client has a revoke URL); the "
-          "status becomes 'not_authorized'. Returns whether a revocation was sent and accepted.");
+          "status becomes 'not_authorized'. Returns whether a revocation was sent and accepted. ca_file: an extra "
+          "CA bundle (PEM) trusted for the revocation endpoint.");
 }
 
 }  // namespace harvest_connect::python

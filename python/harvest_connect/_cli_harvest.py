@@ -57,9 +57,16 @@ class ProgressBar:
             self.stream.flush()
 
 
+def add_ca_file_option(p: argparse.ArgumentParser) -> None:
+    """``--ca-file`` for every command that talks to Harvest (or to a test server)."""
+    p.add_argument("--ca-file", metavar="FILE",
+                   help="also trust the CAs in this PEM file (e.g. a company's TLS-inspecting proxy, or the "
+                        "emulator's CA); proxies are taken from HTTPS_PROXY / NO_PROXY")
+
+
 def _cmd_test(args: argparse.Namespace) -> int:
     with args.open_store(args) as store:
-        result = store.connection(args.name).test()
+        result = store.connection(args.name).test(ca_file=args.ca_file)
     if result.ok:
         print(f"{args.name}: online — {result.message} (HTTP {result.status_code})")
         return EXIT_OK
@@ -71,7 +78,7 @@ def _cmd_test(args: argparse.Namespace) -> int:
 def _cmd_get(args: argparse.Namespace) -> int:
     params = _params(args.param)
     with args.open_store(args) as store:
-        api = store.connection(args.name).api()
+        api = store.connection(args.name).api(ca_file=args.ca_file)
         if not args.all:
             answer = api.get(args.path, params)
             text = json.dumps(answer, indent=2, ensure_ascii=False) + "\n"
@@ -112,6 +119,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def add_commands(sub: Any, open_store: Callable[[argparse.Namespace], Any]) -> None:
     p = sub.add_parser("test", help="test a connection (GET /v2/users/me); records it online or offline")
     p.add_argument("name")
+    add_ca_file_option(p)
     p.set_defaults(func=_cmd_test, open_store=open_store)
 
     p = sub.add_parser("get", help="call the Harvest API with a connection and print the JSON answer")
@@ -120,6 +128,7 @@ def add_commands(sub: Any, open_store: Callable[[argparse.Namespace], Any]) -> N
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="a query parameter (repeatable)")
     p.add_argument("--all", action="store_true", help="follow every page and write one JSON record per line")
     p.add_argument("--output", "-o", metavar="FILE", help="write to FILE (with --all: JSON Lines) instead of stdout")
+    add_ca_file_option(p)
     p.set_defaults(func=_cmd_get, open_store=open_store)
 
     p = sub.add_parser("demo", help="the whole journey against a local Harvest emulator, in seconds")

@@ -73,7 +73,7 @@ def _stdin_line_ready(stdin: TextIO) -> Optional[bool]:
 
 
 def authorize(self: "Connection", *, open_browser: bool = True, port: Optional[int] = None,
-              timeout: float = 300) -> "Connection":
+              timeout: float = 300, ca_file: Optional[str] = None) -> "Connection":
     """Save and authorize: sign in at Harvest in the browser and click *Authorize application*.
 
     Starts a one-shot receiver on 127.0.0.1 (on the port of the OAuth client's redirect URI, or
@@ -81,12 +81,14 @@ def authorize(self: "Connection", *, open_browser: bool = True, port: Optional[i
     prints it instead), waits up to ``timeout`` seconds for the redirect, checks it, exchanges
     the code, checks the account and stores the tokens sealed. When no browser can be opened,
     the URL is printed and the address the browser ends up on may be pasted on stdin.
+    ``ca_file`` is an extra CA bundle (PEM) trusted for the token endpoint, e.g. a company's
+    TLS-inspecting proxy or a test server; proxies come from ``HTTPS_PROXY``/``NO_PROXY``.
 
     Raises :class:`AuthorizationError` (declined, wrong state, wrong account, ...),
     :class:`TokenError`, :class:`TimeoutError` or :class:`NetworkError` (e.g. the port is in
     use). Ctrl-C stops waiting. In every failure the connection keeps what it had.
     """
-    flow = self._start_authorization(port=port, timeout=float(timeout))
+    flow = self._start_authorization(port=port, timeout=float(timeout), ca_file=ca_file)
     _log.debug("authorization of %r: receiver listening on 127.0.0.1 port %d", self.name, flow.port)
     try:
         opened = False

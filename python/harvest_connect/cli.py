@@ -491,7 +491,8 @@ def _cmd_authorize(args: argparse.Namespace) -> int:
 
     with _open_store(args) as store:
         conn = store.connection(args.name)
-        conn.authorize(open_browser=not args.no_browser, port=args.port, timeout=args.timeout)
+        conn.authorize(open_browser=not args.no_browser, port=args.port, timeout=args.timeout,
+                       ca_file=args.ca_file)
         print(f"connection {conn.name!r} is authorized")
     return EXIT_OK
 
@@ -499,7 +500,7 @@ def _cmd_authorize(args: argparse.Namespace) -> int:
 def _cmd_disconnect(args: argparse.Namespace) -> int:
     with _open_store(args) as store:
         conn = store.connection(args.name)
-        revoked = conn.disconnect()
+        revoked = conn.disconnect(ca_file=args.ca_file)
         print(f"connection {conn.name!r} is disconnected: its tokens were forgotten"
               + (" and revoked" if revoked else ""))
     return EXIT_OK
@@ -585,9 +586,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the loopback port to listen on (default: the redirect URI's, else a free one)")
     p.add_argument("--timeout", type=float, default=300, metavar="SECONDS",
                    help="how long to wait for the browser (default 300)")
+    _cli_harvest.add_ca_file_option(p)
     p.set_defaults(func=_cmd_authorize)
     p = sub.add_parser("disconnect", help="forget a connection's tokens (revoking them where supported)")
     p.add_argument("name", help="the connection's name")
+    _cli_harvest.add_ca_file_option(p)
     p.set_defaults(func=_cmd_disconnect)
 
     doc = sub.add_parser("doctor", help="check the store: every sealed field opens, files are private")

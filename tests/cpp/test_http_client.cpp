@@ -11,6 +11,8 @@
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/buffers_iterator.hpp>
+#include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/streambuf.hpp>
@@ -19,11 +21,14 @@
 #include <cstdlib>
 #include <fstream>
 #include <future>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "harvest_connect/error.hpp"
 #include "harvest_connect/http/client.hpp"
+#include "harvest_connect/http/proxy.hpp"
 #include "harvest_connect/http/server.hpp"
 #include "harvest_connect/testing/certificates.hpp"
 
@@ -508,4 +513,228 @@ TEST(HttpClient, ConnectionClosedByServerWhileIdleIsReplaced) {
   // request must succeed: a closed pooled connection is detected and replaced.
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   EXPECT_EQ(client.get(server.base_url() + "/2").status, 200);
+}
+
+// --- through a proxy ------------------------------------------------------------------
+
+namespace {
+
+// A minimal HTTP CONNECT proxy on 127.0.0.1 for these tests: it records each request head and
+// answers `status`; on 200 it connects to the requested target and copies bytes both ways; on 0
+// it never answers.
+// (The Python suite tests against a real proxy, tinyproxy.)
+class FakeConnectProxy {
+ public:
+  explicit FakeConnectProxy(int status) : status_(status), acceptor_(ioc_, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
+    port_ = acceptor_.local_endpoint().port();
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~FakeConnectProxy() {
+    stopping_ = true;
+    boost::system::error_code ignored;
+    // Wake the accept and every pipe blocked in a read.
+    ::shutdown(acceptor_.native_handle(), SHUT_RDWR);
+    {
+      std::lock_guard lock(mutex_);
+      for (int fd : fds_) ::shutdown(fd, SHUT_RDWR);
+    }
+    thread_.join();
+    for (auto& t : pipes_) t.join();
+  }
+  std::uint16_t port() const { return port_; }
+  std::string url(const std::string& userinfo = "") const {
+    return "http://" + userinfo + "127.0.0.1:" + std::to_string(port_);
+  }
+  std::vector<std::string> heads() const {
+    std::lock_guard lock(mutex_);
+    return heads_;
+  }
+
+ private:
+  using tcp = boost::asio::ip::tcp;
+
+  void serve() {
+    while (!stopping_) {
+      auto client = std::make_shared<tcp::socket>(ioc_);
+      boost::system::error_code ec;
+      acceptor_.accept(*client, ec);
+      if (ec) return;
+      remember(client->native_handle());
+      boost::asio::streambuf buf;
+      boost::asio::read_until(*client, buf, "\r\n\r\n", ec);
+      if (ec) continue;
+      std::string head(boost::asio::buffers_begin(buf.data()), boost::asio::buffers_end(buf.data()));
+      {
+        std::lock_guard lock(mutex_);
+        heads_.push_back(head);
+      }
+      if (status_ == 0) {  // silent: keeps the connection open, never answers
+        std::lock_guard lock(mutex_);
+        silent_.push_back(client);
+        continue;
+      }
+      if (status_ != 200) {
+        const std::string answer = "HTTP/1.1 " + std::to_string(status_) + " No\r\nContent-Length: 2\r\n\r\nno";
+        boost::asio::write(*client, boost::asio::buffer(answer), ec);
+        continue;
+      }
+      // "CONNECT host:port HTTP/1.1"
+      const std::string authority = head.substr(8, head.find(' ', 8) - 8);
+      const auto colon = authority.rfind(':');
+      std::string host = authority.substr(0, colon);
+      if (host.front() == '[') host = host.substr(1, host.size() - 2);
+      auto target = std::make_shared<tcp::socket>(ioc_);
+      tcp::resolver resolver(ioc_);
+      boost::asio::connect(*target, resolver.resolve(host, authority.substr(colon + 1)), ec);
+      if (ec) continue;
+      remember(target->native_handle());
+      boost::asio::write(*client, boost::asio::buffer(std::string("HTTP/1.1 200 Connection established\r\n\r\n")), ec);
+      pipes_.emplace_back([client, target] { copy(*client, *target); });
+      pipes_.emplace_back([client, target] { copy(*target, *client); });
+    }
+  }
+  static void copy(tcp::socket& from, tcp::socket& to) {
+    char data[16384];
+    boost::system::error_code ec;
+    for (;;) {
+      const std::size_t n = from.read_some(boost::asio::buffer(data), ec);
+      if (ec) break;
+      boost::asio::write(to, boost::asio::buffer(data, n), ec);
+      if (ec) break;
+    }
+    ::shutdown(to.native_handle(), SHUT_WR);
+  }
+  void remember(int fd) {
+    std::lock_guard lock(mutex_);
+    fds_.push_back(fd);
+  }
+
+  int status_;
+  boost::asio::io_context ioc_;
+  tcp::acceptor acceptor_;
+  std::uint16_t port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+  std::vector<std::thread> pipes_;
+  mutable std::mutex mutex_;
+  std::vector<std::string> heads_;
+  std::vector<int> fds_;
+  std::vector<std::shared_ptr<tcp::socket>> silent_;
+};
+
+ClientOptions through(const std::string& proxy_url, ClientOptions o = {}) {
+  o.proxy_from_environment = false;
+  o.proxy.https = Proxy::parse(proxy_url, "HTTPS_PROXY");
+  o.proxy.http = Proxy::parse(proxy_url, "HTTP_PROXY");
+  o.proxy.proxy_loopback = true;  // the test servers are on loopback
+  return o;
+}
+
+}  // namespace
+
+TEST_F(HttpClientTls, HttpsGoesThroughTheTunnelVerifiedAgainstTheTarget) {
+  auto server = tls_server();
+  FakeConnectProxy proxy(200);
+  Client client(through(proxy.url("us%3Aer:pa%40ss@"), trusting()));
+  EXPECT_EQ(client.get(server->base_url() + "/tunnelled").body, "GET /tunnelled ");
+  EXPECT_EQ(client.get("https://localhost:" + std::to_string(server->port()) + "/n").status, 200);
+  const auto heads = proxy.heads();
+  ASSERT_EQ(heads.size(), 2u);
+  const std::string port = std::to_string(server->port());
+  EXPECT_EQ(heads[0].rfind("CONNECT 127.0.0.1:" + port + " HTTP/1.1\r\n", 0), 0u) << heads[0];
+  EXPECT_NE(heads[0].find("Host: 127.0.0.1:" + port + "\r\n"), std::string::npos) << heads[0];
+  // base64("us:er:pa@ss"): the user info is percent-decoded before encoding.
+  EXPECT_NE(heads[0].find("Proxy-Authorization: Basic dXM6ZXI6cGFAc3M=\r\n"), std::string::npos) << heads[0];
+  EXPECT_EQ(heads[1].rfind("CONNECT localhost:" + port + " HTTP/1.1\r\n", 0), 0u) << heads[1];
+  EXPECT_EQ(client.stats().connections_opened, 2u);
+}
+
+TEST_F(HttpClientTls, ACertificateNotNamingTheTargetFailsThroughTheTunnelToo) {
+  hct::CertificateOptions other;
+  other.dns_names = {"other.example"};
+  other.ip_addresses = {};
+  auto server = tls_server(other);
+  FakeConnectProxy proxy(200);
+  Client client(through(proxy.url(), trusting()));
+  auto e = expect_error(errc::tls_error, [&] { (void)client.get(server->base_url() + "/"); });
+  EXPECT_EQ(e.server_error(), "host_mismatch") << e.what();
+  EXPECT_NE(std::string(e.what()).find("through the proxy 127.0.0.1:" + std::to_string(proxy.port())),
+            std::string::npos)
+      << e.what();
+  EXPECT_EQ(proxy.heads().size(), 1u);
+}
+
+TEST(HttpClient, PlainHttpGoesThroughTheTunnelOfHttpProxy) {
+  Server server({}, echo);
+  FakeConnectProxy proxy(200);
+  Client client(through(proxy.url()));
+  EXPECT_EQ(client.get(server.base_url() + "/plain").body, "GET /plain ");
+  ASSERT_EQ(proxy.heads().size(), 1u);
+  EXPECT_EQ(proxy.heads()[0].rfind("CONNECT 127.0.0.1:" + std::to_string(server.port()) + " ", 0), 0u);
+}
+
+TEST(HttpClient, AProxyRefusingTheTunnelIsANetworkErrorNamingTheProxy) {
+  Server server({}, echo);
+  for (const auto& [status, reason] : {std::pair{403, "proxy_refused"}, std::pair{502, "proxy_refused"},
+                                       std::pair{407, "proxy_auth_required"},
+                                       std::pair{401, "proxy_auth_required"}}) {
+    FakeConnectProxy proxy(status);
+    Client client(through(proxy.url("user:hunter2secret@")));
+    auto e = expect_error(errc::network_error, [&] { (void)client.get(server.base_url() + "/"); });
+    const std::string what = e.what();
+    EXPECT_EQ(e.server_error(), reason) << what;
+    EXPECT_NE(what.find("the proxy 127.0.0.1:" + std::to_string(proxy.port()) + " (HTTP_PROXY)"), std::string::npos)
+        << what;
+    EXPECT_NE(what.find(std::to_string(status)), std::string::npos) << what;
+    EXPECT_EQ(what.find(":" + std::to_string(server.port())), std::string::npos) << "names the target: " << what;
+    EXPECT_EQ(what.find("hunter2secret"), std::string::npos) << what;
+  }
+}
+
+TEST(HttpClient, ADeadProxyIsANetworkErrorNamingTheProxy) {
+  std::uint16_t dead = 0;
+  {
+    Server s({}, echo);
+    dead = s.port();
+  }
+  Client client(through("http://user:hunter2secret@127.0.0.1:" + std::to_string(dead)));
+  auto e = expect_error(errc::network_error, [&] { (void)client.get("https://127.0.0.1:1/"); });
+  EXPECT_EQ(e.server_error(), "proxy_unreachable") << e.what();
+  EXPECT_NE(std::string(e.what()).find("the proxy 127.0.0.1:" + std::to_string(dead) + " (HTTPS_PROXY)"),
+            std::string::npos)
+      << e.what();
+  EXPECT_EQ(std::string(e.what()).find("hunter2secret"), std::string::npos) << e.what();
+}
+
+TEST(HttpClient, PlainHttpIsSentOnlyToALoopbackProxy) {
+  // 192.0.2.1 (TEST-NET-1) is never reached: the check comes before any connection.
+  Client client(through("http://192.0.2.1:3128"));
+  auto e = expect_error(errc::validation_failed, [&] { (void)client.get("http://127.0.0.1:1/"); });
+  EXPECT_NE(std::string(e.what()).find("through the proxy 192.0.2.1:3128"), std::string::npos) << e.what();
+}
+
+TEST(HttpClient, NoProxyAndLoopbackTargetsGoDirect) {
+  Server server({}, echo);
+  FakeConnectProxy proxy(403);  // would fail every request that reached it
+  ClientOptions o = through(proxy.url());
+  o.proxy.no_proxy = NoProxy::parse("127.0.0.1");
+  EXPECT_EQ(Client(o).get(server.base_url() + "/direct").status, 200);
+  o = through(proxy.url());
+  o.proxy.proxy_loopback = false;
+  EXPECT_EQ(Client(o).get(server.base_url() + "/direct").status, 200);
+  EXPECT_TRUE(proxy.heads().empty());
+}
+
+TEST(HttpClient, ASilentProxyTimesOutNamingTheProxy) {
+  FakeConnectProxy proxy(0);
+  ClientOptions o = through(proxy.url());
+  o.connect_timeout = std::chrono::milliseconds(300);
+  Client client(o);
+  auto e = expect_error(errc::timeout, [&] { (void)client.get("https://127.0.0.1:1/"); });
+  EXPECT_EQ(e.server_error(), "connect_timeout") << e.what();
+  EXPECT_NE(std::string(e.what()).find("waiting for the proxy 127.0.0.1:" + std::to_string(proxy.port()) +
+                                       " (HTTPS_PROXY) to open a tunnel"),
+            std::string::npos)
+      << e.what();
+  EXPECT_EQ(proxy.heads().size(), 1u);
 }

@@ -95,13 +95,15 @@ TEST(HttpUrl, FormEncodeDecodeRoundTrip) {
   EXPECT_THROW((void)form_decode("a=%4"), error);
 }
 
-TEST(HttpUrl, LoopbackHosts) {
-  for (auto h : {"localhost", "LOCALHOST", "localhost.", "app.localhost", "127.0.0.1", "127.1.2.3", "::1", "[::1]",
+TEST(HttpUrl, LoopbackHostsAreIpLiteralsAndExactlyLocalhost) {
+  for (auto h : {"localhost", "LOCALHOST", "localhost.", "127.0.0.1", "127.1.2.3", "::1", "[::1]",
                  "::ffff:127.0.0.1"}) {
     EXPECT_TRUE(is_loopback_host(h)) << h;
   }
+  // Names under .localhost are loopback only if the resolver makes them so: plain http:// to
+  // them is refused on the name alone.
   for (auto h : {"", "example.com", "localhost.example.com", "128.0.0.1", "10.0.0.1", "::2", "0.0.0.0", "::",
-                 "mylocalhost"}) {
+                 "mylocalhost", "app.localhost", "evil.localhost.", "a.b.localhost"}) {
     EXPECT_FALSE(is_loopback_host(h)) << h;
   }
 }

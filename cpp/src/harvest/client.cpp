@@ -159,7 +159,10 @@ ApiResponse execute(HarvestClient::State& s, std::string_view method, const std:
         }
         result.status = result.response->status;
       } catch (const error& e) {
-        if (e.kind() != errc::network_error && e.kind() != errc::timeout) {
+        // A proxy that refuses the tunnel (or its credentials) answers the same way on every
+        // retry: that is a setting to fix, reported at once.
+        const bool proxy_refused = e.server_error() == "proxy_refused" || e.server_error() == "proxy_auth_required";
+        if ((e.kind() != errc::network_error && e.kind() != errc::timeout) || proxy_refused) {
           wipe_header(request, "Authorization");
           wipe_header(request, "Harvest-Account-Id");
           throw;

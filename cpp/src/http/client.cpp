@@ -10,6 +10,7 @@
 
 #include "harvest_connect/http/client.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -21,6 +22,7 @@
 #include <cstdint>
 #include <limits>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -34,6 +36,7 @@
 #include <vector>
 
 #include "crypto/detail/openssl_ptr.hpp"
+#include "harvest_connect/crypto/encoding.hpp"
 #include "harvest_connect/error.hpp"
 
 namespace harvest_connect::http {
@@ -167,6 +170,23 @@ struct Budget {
        "handshake_failed");
 }
 
+bool is_loopback_address(const asio::ip::address& a) {
+  if (a.is_v4()) return (a.to_v4().to_uint() >> 24) == 127;
+  const auto v6 = a.to_v6();
+  if (v6.is_loopback()) return true;
+  return v6.is_v4_mapped() && (asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_uint() >> 24) == 127;
+}
+
+// A string wiped when it goes (or earlier, with wipe()): it holds a proxy password.
+struct Wiped {
+  std::string text;
+  void wipe() noexcept {
+    if (!text.empty()) OPENSSL_cleanse(text.data(), text.size());
+    text.clear();
+  }
+  ~Wiped() { wipe(); }
+};
+
 bool header_value_ok(std::string_view v) { return v.find_first_of("\r\n") == std::string_view::npos && v.find('\0') == std::string_view::npos; }
 
 bool is_redirect(int status) { return status == 301 || status == 302 || status == 303 || status == 307 || status == 308; }
@@ -176,6 +196,7 @@ struct Exchange {
   const Url* url;
   bhttp::request<bhttp::string_body>* request;
   const ClientOptions* options;
+  const Proxy* proxy;  // the route, decided once for this exchange; nullptr: direct
   Budget* budget;
   // Called once the status and headers are known; returns the sink for the body or nullptr to
   // collect the body into the Response.
@@ -363,25 +384,177 @@ struct Client::impl {
     x.reusable = !stopped && parser.is_done() && parser.keep_alive();
   }
 
-  asio::awaitable<void> open(Connection& c, const Url& url, Budget& budget) {
-    const std::string where = url.authority();
+  // Resolves where the connection goes: the target, or the proxy when there is one. The
+  // request of an http:// target is cleartext (sent to the target, or to the proxy that
+  // forwards it), so then only loopback addresses are kept: a name that passed the loopback
+  // check as "localhost" must also resolve to this machine.
+  asio::awaitable<std::vector<tcp::endpoint>> resolve(Connection& c, const Url& url, const Proxy* proxy) {
+    const std::string& host = proxy ? proxy->host : url.host();
+    const std::uint16_t port = proxy ? proxy->port : url.port();
+    boost::system::error_code not_ip;
+    (void)asio::ip::make_address(host, not_ip);
     tcp::resolver resolver(c.ioc);
     // getaddrinfo cannot be interrupted; the system resolver's own timeouts bound this step.
-    auto flags = url.host_is_ip() ? tcp::resolver::numeric_host | tcp::resolver::numeric_service
-                                  : tcp::resolver::numeric_service;
-    auto [rec, results] = co_await resolver.async_resolve(url.host(), std::to_string(url.port()), flags, use_tuple);
+    auto flags = !not_ip ? tcp::resolver::numeric_host | tcp::resolver::numeric_service
+                         : tcp::resolver::numeric_service;
+    auto [rec, results] = co_await resolver.async_resolve(host, std::to_string(port), flags, use_tuple);
+    if (rec && proxy) {
+      fail(errc::network_error,
+           "cannot resolve the host name of " + proxy->describe() + ": " + rec.message() +
+               "; check the proxy setting and DNS",
+           "proxy_unreachable");
+    }
     if (rec) {
       fail(errc::network_error,
-           "cannot resolve the host name '" + url.host() + "': " + rec.message() +
-               "; check the URL, the network and DNS (proxies are not supported)",
+           "cannot resolve the host name '" + host + "': " + rec.message() +
+               "; check the URL, the network and DNS (if this network reaches outside only through a proxy, set "
+               "HTTPS_PROXY)",
            "name_resolution");
     }
+    std::vector<tcp::endpoint> endpoints;
+    for (const auto& entry : results) endpoints.push_back(entry.endpoint());
+    if (!url.is_https() && !options.allow_insecure_http) {
+      std::erase_if(endpoints, [](const tcp::endpoint& e) { return !is_loopback_address(e.address()); });
+      if (endpoints.empty() && proxy) {
+        throw error(errc::validation_failed,
+                    "refusing to send plain http:// to " + url.authority() + " through " + proxy->describe() +
+                        ": the proxy does not resolve to a loopback address, and cleartext is sent only to this "
+                        "machine; use https://, or unset the proxy for this host (NO_PROXY)");
+      }
+      if (endpoints.empty()) {
+        throw error(errc::validation_failed,
+                    "refusing plain http:// to " + url.authority() + ": '" + host +
+                        "' does not resolve to a loopback address (127.0.0.0/8 or ::1), and cleartext is sent only "
+                        "to this machine; check the hosts file, or use https://");
+      }
+    }
+    co_return endpoints;
+  }
+
+  // What the CONNECT exchange gave; judged (and reported) by check_tunnel.
+  struct TunnelResult {
+    boost::system::error_code write_error, read_error;
+    unsigned status = 0;
+    bool early_data = false;
+  };
+
+  // HTTP CONNECT through `proxy` on the freshly connected plain stream: afterwards the stream
+  // is a byte pipe to the target. The answer may take as long as the proxy's own connection to
+  // the target, so it is read under the connect timeout. It returns what happened;
+  // check_tunnel turns that into the error, which names the proxy.
+  asio::awaitable<TunnelResult> tunnel(Connection& c, const Url& url, const Proxy& proxy, Budget& budget) {
+    TunnelResult result;
+    auto& lowest = *c.plain;
+    const std::string target =
+        (url.host().find(':') != std::string::npos ? "[" + url.host() + "]" : url.host()) + ":" + std::to_string(url.port());
+    const bool send_agent = !options.user_agent.empty() && header_value_ok(options.user_agent);
+    // Written by hand rather than as a Beast message: the header holds the proxy's password,
+    // and this one buffer (reserved up front, so it never moves) is wiped once sent.
+    Wiped request;
+    {
+      crypto::Secret basic;
+      if (!proxy.credentials.empty()) basic = crypto::base64_encode_secret(proxy.credentials);
+      request.text.reserve(160 + 2 * target.size() + basic.size() + (send_agent ? options.user_agent.size() : 0));
+      request.text += "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n";
+      if (!basic.empty()) {
+        request.text += "Proxy-Authorization: Basic ";
+        request.text += basic.reveal_string();
+        request.text += "\r\n";
+      }
+      if (send_agent) {
+        request.text += "User-Agent: ";
+        request.text += options.user_agent;
+        request.text += "\r\n";
+      }
+      request.text += "\r\n";
+    }
+    lowest.expires_after(budget.step(options.io_timeout));
+    auto [wec, written] = co_await asio::async_write(lowest, asio::buffer(request.text), use_tuple);
+    request.wipe();
+    result.write_error = wec;
+    if (wec) co_return result;
+
+    beast::flat_buffer buffer;
+    bhttp::response_parser<bhttp::empty_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(options.max_header_size, UINT32_MAX)));
+    parser.skip(true);  // an answer to CONNECT has no body: the tunnel starts after the header
+    lowest.expires_after(budget.step(options.connect_timeout));
+    auto [rec, received] = co_await bhttp::async_read_header(lowest, buffer, parser, use_tuple);
+    result.read_error = rec;
+    if (rec) co_return result;
+    result.status = parser.get().result_int();
+    result.early_data = buffer.size() != 0;
+    co_return result;
+  }
+
+  void check_tunnel(const TunnelResult& r, const Proxy& proxy, Budget& budget) {
+    const std::string peer = proxy.describe();
+    if (r.write_error == beast::error::timeout) {
+      throw_timeout(budget, "sending the CONNECT request to " + peer, options.io_timeout, "io_timeout");
+    }
+    if (r.write_error) {
+      fail(errc::network_error,
+           "the connection to " + peer + " failed while asking it for a tunnel: " + r.write_error.message() +
+               "; check the proxy setting",
+           "proxy_unreachable");
+    }
+    const auto& rec = r.read_error;
+    if (rec == beast::error::timeout) {
+      throw_timeout(budget, "waiting for " + peer + " to open a tunnel", options.connect_timeout, "connect_timeout");
+    }
+    if (rec == bhttp::error::end_of_stream || rec == bhttp::error::partial_message || rec == asio::error::eof ||
+        rec == asio::error::connection_reset || rec == asio::error::broken_pipe) {
+      fail(errc::network_error,
+           peer + " closed the connection before answering the CONNECT request (" + rec.message() +
+               "); check the proxy setting",
+           "proxy_unreachable");
+    }
+    if (rec) {
+      fail(errc::network_error,
+           "protocol error: the answer of " + peer + " to the CONNECT request is not valid HTTP (" + rec.message() + ")",
+           "protocol_error");
+    }
+    const std::string status_text =
+        "HTTP " + std::to_string(r.status) + " " + std::string(bhttp::obsolete_reason(bhttp::int_to_status(r.status)));
+    // 407 is the standard answer; some proxies (tinyproxy) answer wrong credentials with 401.
+    if (r.status == 407 || r.status == 401) {
+      fail(errc::network_error,
+           peer + " requires authentication (" + status_text + ")" +
+               (proxy.credentials.empty()
+                    ? ": put the user name and password in the proxy URL, http://user:password@host:port"
+                    : ": it refused the user name and password of the proxy URL; check them"),
+           "proxy_auth_required");
+    }
+    if (r.status < 200 || r.status > 299) {
+      fail(errc::network_error,
+           peer + " refused to open a tunnel (" + status_text +
+               "): it may not allow connections to this host or port; ask its administrator, or list the host in "
+               "NO_PROXY if it can be reached directly",
+           "proxy_refused");
+    }
+    if (r.early_data) {
+      fail(errc::network_error, "protocol error: " + peer + " sent data into the tunnel before the request",
+           "protocol_error");
+    }
+  }
+
+  asio::awaitable<void> open(Connection& c, const Url& url, const Proxy* proxy, Budget& budget) {
+    const std::string where = url.authority();
+    // Who the TCP connection goes to, for messages.
+    const std::string peer = proxy ? proxy->describe() : where;
+    const std::vector<tcp::endpoint> endpoints = co_await resolve(c, url, proxy);
     c.plain = std::make_unique<beast::tcp_stream>(c.ioc);
     auto& lowest = *c.plain;
     const auto connect_limit = options.connect_timeout;
     lowest.expires_after(budget.step(connect_limit));
-    auto [cec, ep] = co_await lowest.async_connect(results, use_tuple);
-    if (cec == beast::error::timeout) throw_timeout(budget, "connecting to " + where, connect_limit, "connect_timeout");
+    auto [cec, ep] = co_await lowest.async_connect(endpoints, use_tuple);
+    if (cec == beast::error::timeout) throw_timeout(budget, "connecting to " + peer, connect_limit, "connect_timeout");
+    if (cec == asio::error::connection_refused && proxy) {
+      fail(errc::network_error,
+           "connection refused by " + peer + ": no proxy accepts connections there; check the proxy setting and that "
+           "the proxy is running",
+           "proxy_unreachable");
+    }
     if (cec == asio::error::connection_refused) {
       fail(errc::network_error,
            "connection refused by " + where + ": nothing accepts connections there; check the host and port, "
@@ -389,15 +562,19 @@ struct Client::impl {
            "connection_refused");
     }
     if (cec) {
-      fail(errc::network_error, "cannot connect to " + where + ": " + cec.message() + "; check the network",
-           "connection_failed");
+      fail(errc::network_error, "cannot connect to " + peer + ": " + cec.message() + "; check the network",
+           proxy ? "proxy_unreachable" : "connection_failed");
     }
     beast::error_code ignored;
     lowest.socket().set_option(tcp::no_delay(true), ignored);
     opened.fetch_add(1, std::memory_order_relaxed);
 
+    if (proxy) check_tunnel(co_await tunnel(c, url, *proxy, budget), *proxy, budget);
     if (!url.is_https()) co_return;
 
+    // TLS to the target, end to end (through the tunnel when proxied): SNI and the certificate
+    // check name the target, never the proxy.
+    const std::string tls_where = proxy ? where + " (through " + proxy->describe() + ")" : where;
     c.tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(*c.plain), ssl);
     c.plain.reset();
     SSL* s = c.tls->native_handle();
@@ -415,13 +592,13 @@ struct Client::impl {
     c.tls->next_layer().expires_after(budget.step(connect_limit));
     auto [hec] = co_await c.tls->async_handshake(asio::ssl::stream_base::client, use_tuple);
     if (hec == beast::error::timeout) {
-      throw_timeout(budget, "in the TLS handshake with " + where, connect_limit, "connect_timeout");
+      throw_timeout(budget, "in the TLS handshake with " + tls_where, connect_limit, "connect_timeout");
     }
-    if (hec) throw_tls(s, hec, where);
+    if (hec) throw_tls(s, hec, tls_where);
   }
 
   asio::awaitable<void> run(Connection& c, bool fresh, Exchange& x) {
-    if (fresh) co_await open(c, *x.url, *x.budget);
+    if (fresh) co_await open(c, *x.url, x.proxy, *x.budget);
     if (c.tls) {
       co_await talk(c, *c.tls, x);
     } else {
@@ -442,7 +619,9 @@ struct Client::impl {
     }
     requests.fetch_add(1, std::memory_order_relaxed);
 
-    Exchange x{&url, &req, &options, &budget, choose_sink, {}, false, std::move(body_buffer)};
+    // The route depends only on the URL and this client's fixed proxy settings, so a pooled
+    // connection of this origin took the same route.
+    Exchange x{&url, &req, &options, options.proxy.for_url(url), &budget, choose_sink, {}, false, std::move(body_buffer)};
     std::exception_ptr failure;
     c->ioc.restart();
     asio::co_spawn(c->ioc, run(*c, fresh, x), [&](std::exception_ptr e) { failure = e; });
@@ -527,6 +706,12 @@ struct Client::impl {
 
 Client::Client(ClientOptions options) : impl_(std::make_unique<impl>()) {
   impl_->options = std::move(options);
+  if (impl_->options.proxy_from_environment) {
+    // Read once: every request of this client takes the route decided now, so a request is
+    // never split between two settings (and options() shows which were used).
+    impl_->options.proxy = ProxyConfig::from_environment();
+    impl_->options.proxy_from_environment = false;
+  }
   impl_->configure_tls();
 }
 

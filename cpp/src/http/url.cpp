@@ -228,8 +228,10 @@ bool is_loopback_host(std::string_view host) noexcept {
     if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
     std::string h = lower(host);
     if (!h.empty() && h.back() == '.') h.pop_back();
+    // Exactly "localhost": names under .localhost (RFC 6761 section 6.3) are only as loopback as
+    // the local resolver makes them, and nothing here checks where they resolve to before a
+    // policy decision is taken on the name alone.
     if (h == "localhost") return true;
-    if (h.size() > 10 && h.ends_with(".localhost")) return true;  // RFC 6761 section 6.3
     if (auto v4 = urls::parse_ipv4_address(h)) return (v4->to_uint() >> 24) == 127;
     if (auto v6 = urls::parse_ipv6_address(h)) {
       if (v6->is_loopback()) return true;

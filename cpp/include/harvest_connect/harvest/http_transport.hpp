@@ -11,7 +11,8 @@
 namespace harvest_connect::harvest {
 
 [[nodiscard]] std::shared_ptr<Transport> make_http_transport(std::shared_ptr<http::Client> client);
-// A client for these options, shared with other callers that ask for the same CA settings.
+// A client for these options, shared with other callers whose options are all the same (the
+// proxy settings read from the environment and SSL_CERT_FILE / SSL_CERT_DIR included).
 [[nodiscard]] std::shared_ptr<http::Client> shared_http_client(const http::ClientOptions& options);
 
 }  // namespace harvest_connect::harvest

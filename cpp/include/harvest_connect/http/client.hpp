@@ -4,8 +4,14 @@
 // Boost.Beast over OpenSSL: the peer's certificate is verified against the system's CAs
 // (honouring SSL_CERT_FILE / SSL_CERT_DIR) plus an optional bundle per client, the host name
 // (or IP address) is checked, SNI is sent, and TLS below 1.2 is refused. Plain http:// is
-// allowed only to loopback hosts unless the options say otherwise. Redirects are returned to
-// the caller, not followed, unless `follow_redirects` is set.
+// allowed only to loopback hosts (IP literals in 127.0.0.0/8 or ::1, or exactly "localhost"),
+// and is then sent only to an address that is loopback once resolved, unless the options say
+// otherwise. Redirects are returned to the caller, not followed, unless `follow_redirects` is set.
+//
+// Proxies (http/proxy.hpp): by default the proxy settings are read from the environment
+// (HTTPS_PROXY, HTTP_PROXY, NO_PROXY, ...) once, when the Client is made; options() then shows
+// what was read. A request through a proxy opens an HTTP CONNECT tunnel (every step under the
+// same timeouts as a direct connection) and runs TLS to the target inside it.
 //
 // Threading: one Client may be used from many threads at once. Each request runs on the
 // calling thread: it takes an idle keep-alive connection for that origin from a mutex-guarded
@@ -21,11 +27,17 @@
 //                        protocol)
 //   errc::timeout        connect, a single read or write, or the whole request took too long
 //   errc::too_large      the answer's header or body exceeded the cap
-//   errc::validation_failed  the URL or request is malformed, or http:// to a non-loopback host
+//   errc::validation_failed  the URL or request is malformed, http:// to a non-loopback host or
+//                        to a name that does not resolve to a loopback address, or an unusable
+//                        proxy setting
 // For network and TLS errors, error::server_error() holds a stable reason keyword a program can
 // test: "name_resolution", "connection_refused", "connection_closed", "protocol_error",
 // "certificate_expired", "certificate_not_yet_valid", "unknown_ca", "host_mismatch",
-// "protocol_version", "certificate_invalid", "handshake_failed".
+// "protocol_version", "certificate_invalid", "handshake_failed"; through a proxy also
+// "proxy_unreachable" (its name does not resolve, nothing listens, the connection failed or
+// closed), "proxy_refused" (it answered the CONNECT with an error) and "proxy_auth_required"
+// (HTTP 407: no or wrong credentials). Proxy errors name the proxy (host:port and the
+// variable it came from), never its credentials.
 
 #include <chrono>
 #include <cstddef>
@@ -35,6 +47,7 @@
 #include <string_view>
 
 #include "harvest_connect/http/message.hpp"
+#include "harvest_connect/http/proxy.hpp"
 #include "harvest_connect/http/url.hpp"
 
 namespace harvest_connect::http {
@@ -61,6 +74,11 @@ struct ClientOptions {
   int max_redirects = 5;
   // Plain http:// to a host that is not loopback. Off: credentials must not cross a network in clear.
   bool allow_insecure_http = false;
+  // Which requests go through which proxy. With proxy_from_environment (the default) the Client
+  // replaces `proxy` with ProxyConfig::from_environment() when it is made; otherwise `proxy` is
+  // used as given (an empty ProxyConfig: always direct).
+  bool proxy_from_environment = true;
+  ProxyConfig proxy;
   // Sent when the request has no User-Agent of its own.
   std::string user_agent = "harvest-connect";
 };
@@ -77,7 +95,8 @@ using BodySink = std::function<bool(std::string_view chunk)>;
 
 class Client {
  public:
-  // Throws errc::validation_failed when ca_file cannot be read or ca_pem holds no certificate.
+  // Throws errc::validation_failed when ca_file cannot be read, ca_pem holds no certificate, or
+  // (proxy_from_environment) a proxy variable holds a proxy URL it cannot use.
   explicit Client(ClientOptions options = {});
   ~Client();
   Client(const Client&) = delete;

@@ -76,8 +76,10 @@ class Url {
 // Percent-encodes one query or form component the same way as form_encode.
 [[nodiscard]] std::string form_encode_component(std::string_view text);
 
-// True for "localhost" (and names under ".localhost"), 127.0.0.0/8 and ::1 (also written in
-// brackets, and IPv4-mapped ::ffff:127.x.y.z). Plain http:// is allowed only to such hosts.
+// True for exactly "localhost" (any case, an optional final dot), 127.0.0.0/8 and ::1 (also
+// written in brackets, and IPv4-mapped ::ffff:127.x.y.z); not for names under ".localhost".
+// Plain http:// is allowed only to such hosts, and the client then also checks that the name
+// resolved to a loopback address before it connects.
 [[nodiscard]] bool is_loopback_host(std::string_view host) noexcept;
 
 }  // namespace harvest_connect::http
