@@ -201,3 +201,48 @@ TEST_F(StoreSecurity, DamagedPassphraseParametersAreAStoreError) {
     expect_error(hc::errc::store_error, [&] { (void)open(key); });
   }
 }
+
+namespace {
+
+std::vector<unsigned char> column_bytes(const fs::path& db, const std::string& query) {
+  sqlite3* h = nullptr;
+  sqlite3_open(db.c_str(), &h);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(h, query.c_str(), -1, &st, nullptr);
+  std::vector<unsigned char> out;
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    const auto* p = static_cast<const unsigned char*>(sqlite3_column_blob(st, 0));
+    out.assign(p, p + sqlite3_column_bytes(st, 0));
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+  return out;
+}
+
+}  // namespace
+
+TEST_F(StoreSecurity, RotationsAndDeletionsLeaveNoOldWrappedKeyOrSealedValueInTheWal) {
+  auto s = open(key);  // WAL mode with secure_delete, held open throughout
+  s.create_oauth_client(client("app"));
+  s.create_connection(connection("acme", "app", "123456"));
+  s.create_connection(connection("gone", "app", "654321"));
+  const auto old_wrapped = column_bytes(path, "SELECT value FROM meta WHERE key = 'wrapped_data_key'");
+  const auto old_account = column_bytes(path, "SELECT account_id FROM connections WHERE name = 'acme'");
+  const auto deleted = column_bytes(path, "SELECT account_id FROM connections WHERE name = 'gone'");
+  ASSERT_FALSE(old_wrapped.empty());
+  s.delete_connection("gone");
+  s.rotate_key(MasterKey::generate());
+  auto holds = [](const std::string& file, const std::vector<unsigned char>& v) {
+    return file.find(std::string(v.begin(), v.end())) != std::string::npos;
+  };
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    fs::path p = path;
+    p += suffix;
+    if (!fs::exists(p)) continue;
+    const std::string bytes = read_bytes(p);
+    EXPECT_FALSE(holds(bytes, old_wrapped)) << p;
+    EXPECT_FALSE(holds(bytes, old_account)) << p;  // re-sealed under the new data key
+    EXPECT_FALSE(holds(bytes, deleted)) << p;
+  }
+  EXPECT_EQ(s.credentials("acme").account_id.reveal_string(), "123456");
+}
