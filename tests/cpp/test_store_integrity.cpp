@@ -313,3 +313,13 @@ TEST_F(StoreIntegrity, TheMetaTableIsBoundToTheKey) {
   sql(path, "UPDATE meta SET value = CAST('ffffffffffffffffffffffffffffffff' AS BLOB) WHERE key = 'store_id'");
   expect_error(errc::decryption_failed, [&] { (void)open(key); });
 }
+
+TEST_F(StoreIntegrity, ATamperedNameReachesNoMessageRaw) {
+  populate();
+  sql(path, "UPDATE connections SET name = 'acme' || char(27) || '[2J' WHERE name = 'acme'");
+  auto s = open(key);
+  auto e = expect_error(errc::decryption_failed, [&] { (void)s.connections(); });
+  EXPECT_EQ(std::string(e.what()).find('\x1b'), std::string::npos);
+  for (const auto& p : s.verify()) EXPECT_EQ(p.record.find('\x1b'), std::string::npos) << p.field;
+  EXPECT_TRUE(names_row(s.verify(), "connection", "acme\\x1b[2J"));
+}

@@ -40,11 +40,11 @@ std::int64_t now() {
 
 std::string new_uid() { return crypto::hex_encode(crypto::random_bytes(16)); }
 
-// A name as shown in a message: quoted, control characters escaped (a name looked up is
+// A name as shown in a message (in_quotes: quoted), control characters escaped (a name looked up is
 // not validated yet and must not put terminal escapes into an error text), long ones cut.
-std::string in_quotes(std::string_view s) {
+std::string printable(std::string_view s) {
   constexpr std::size_t shown = 100;
-  std::string out = "'";
+  std::string out;
   for (std::size_t i = 0; i < s.size() && i < shown; ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x20 || c == 0x7f) {
@@ -57,8 +57,10 @@ std::string in_quotes(std::string_view s) {
     }
   }
   if (s.size() > shown) out += "...";
-  return out + "'";
+  return out;
 }
+
+std::string in_quotes(std::string_view s) { return "'" + printable(s) + "'"; }
 
 // The tables that hold sealed columns, for verify() and rotate_data_key().
 struct SealedTable {
@@ -980,7 +982,7 @@ std::vector<Problem> Store::verify() const {
                              t.name_column);
     while (s.step())
       if (!detail::row_is_authentic(db, t, impl_->row_key, impl_->store_id, s.int64(0)))
-        problems.push_back({display_of(t.table), s.text(2), "row",
+        problems.push_back({display_of(t.table), printable(s.text(2)), "row",  // the name is untrusted
                             "integrity check failed (record id " + in_quotes(s.text(1)) +
                                 "): the row was changed outside harvest-connect (e.g. a URL, a name or its OAuth "
                                 "client) or damaged, and is refused until repaired; restore the store from a backup, "
