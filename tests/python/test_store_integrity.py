@@ -5,7 +5,10 @@ data key by default, and no old wrapped key or sealed value left in the -wal fil
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 from typing import Iterator, List, Tuple
 
@@ -221,3 +224,29 @@ def test_keep_data_key_only_rewraps(tmp_path: Path) -> None:
     with hc.Store.open(path, key=key) as store:
         assert store.verify() == []
         assert [c.name for c in store.connections()] == ["acme", "pat"]
+
+
+def _cli(home: Path, *args: str, stdin: str = "") -> "subprocess.CompletedProcess[str]":
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HARVEST_CONNECT_")}
+    env["HARVEST_CONNECT_HOME"] = str(home)
+    return subprocess.run([sys.executable, "-m", "harvest_connect.cli", *args], input=stdin, text=True,
+                          capture_output=True, env=env, timeout=60)
+
+
+def test_cli_key_rotate_takes_a_fresh_data_key_unless_told_to_keep_it(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    proc = _cli(home, "clients", "add", "app", "--client-id", "c", "--client-secret-stdin",
+                stdin="client-secret-value-1\n")
+    assert proc.returncode == 0, proc.stderr
+    db = home / "store.db"
+    sealed = _sealed_values(db)
+    proc = _cli(home, "key", "rotate", "--keep-data-key")
+    assert proc.returncode == 0, proc.stderr
+    assert _sealed_values(db) == sealed
+    (home / "master.key.old").unlink()
+    proc = _cli(home, "key", "rotate")
+    assert proc.returncode == 0, proc.stderr
+    assert set(_sealed_values(db)).isdisjoint(sealed)
+    assert _cli(home, "doctor").returncode == 0
+    proc = _cli(home, "key", "rotate", "--keep-data-key", "--data-key")
+    assert proc.returncode == 2 and "not allowed with" in proc.stderr
