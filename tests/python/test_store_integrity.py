@@ -89,6 +89,19 @@ def test_a_tampered_row_sends_nothing_anywhere(servers: Tuple[Env, HarvestEmulat
          "row")]
 
 
+def test_a_tampered_pending_authorization_exchanges_no_code(servers: Tuple[Env, HarvestEmulator]) -> None:
+    env, evil = servers
+    conn = env.conn()
+    redirected = env.emu.approve(conn.authorization_url())  # the user approves at the server
+    # The verifier and redirect URI would go to the token endpoint with the code.
+    edit(env.path, "UPDATE pending_authorizations SET redirect_uri = 'http://127.0.0.1:9/elsewhere'")
+    env.emu.clear_request_log()
+    with pytest.raises(hc.DecryptionError, match="pending authorization"):
+        conn.complete_authorization(redirected)
+    no_request_reaches(env.emu, evil)
+    assert [(p.table, p.field) for p in env.store.verify()] == [("pending_authorization", "row")]
+
+
 def test_a_repointed_connection_sends_nothing(servers: Tuple[Env, HarvestEmulator]) -> None:
     env, evil = servers
     other = evil.register_app("evil", "http://127.0.0.1:8765/callback")
