@@ -6,6 +6,8 @@ data key by default, and no old wrapped key or sealed value left in the -wal fil
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -263,3 +265,41 @@ def test_cli_key_rotate_takes_a_fresh_data_key_unless_told_to_keep_it(tmp_path: 
     assert _cli(home, "doctor").returncode == 0
     proc = _cli(home, "key", "rotate", "--keep-data-key", "--data-key")
     assert proc.returncode == 2 and "not allowed with" in proc.stderr
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace to observe fsync calls")
+def test_key_rotate_fsyncs_the_directory_after_creating_and_renaming_key_files(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert _cli(home, "clients", "add", "app", "--client-id", "c", "--client-secret-stdin",
+                stdin="client-secret-value-1\n").returncode == 0
+    trace = tmp_path / "trace.txt"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HARVEST_CONNECT_")}
+    env["HARVEST_CONNECT_HOME"] = str(home)
+    proc = subprocess.run(["strace", "-f", "-qq", "-o", str(trace), "-e",
+                           "trace=openat,open,fsync,rename,renameat,renameat2,close",
+                           sys.executable, "-m", "harvest_connect.cli", "key", "rotate"],
+                          text=True, capture_output=True, env=env, timeout=120)
+    if proc.returncode != 0 and "ptrace" in proc.stderr:
+        pytest.skip("strace cannot trace here: " + proc.stderr.strip().splitlines()[-1])
+    assert proc.returncode == 0, proc.stderr
+    events: List[str] = []  # "dirsync", "create", "rename", in order
+    dir_fds = set()
+    for line in trace.read_text().splitlines():
+        line = re.sub(r"^\d+\s+", "", line)  # strace -f prefixes the thread id
+        if "O_DIRECTORY" in line and f'"{home}"' in line and "= " in line:
+            fd = line.rsplit("= ", 1)[1].split()[0]
+            if fd.isdigit():
+                dir_fds.add(fd)
+        elif line.startswith("fsync(") and line[6:].split(")")[0] in dir_fds:
+            events.append("dirsync")
+        elif line.startswith("close(") and line[6:].split(")")[0] in dir_fds:
+            dir_fds.discard(line[6:].split(")")[0])
+        elif "master.key.new" in line and "O_CREAT" in line:
+            events.append("create")
+        elif line.startswith("rename") and "master.key" in line:
+            events.append("rename")
+    # Each new name is followed by a directory fsync before the command ends.
+    assert events.count("create") == 1 and events.count("rename") == 2, events
+    last_create = events.index("create")
+    assert "dirsync" in events[last_create:events.index("rename")], events
+    assert events[-1] == "dirsync", events
