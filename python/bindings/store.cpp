@@ -349,22 +349,27 @@ void register_store(py::module_& mod) {
            "Delete a connection and its tokens.")
       .def(
           "rotate_key",
-          [](Store& s, std::optional<crypto::MasterKey> new_key, std::optional<std::string> passphrase) {
+          [](Store& s, std::optional<crypto::MasterKey> new_key, std::optional<std::string> passphrase,
+             bool keep_data_key) {
             if (new_key.has_value() == passphrase.has_value())
               throw error(errc::validation_failed, "new_key: give either a new Key or passphrase=, exactly one");
+            const store::RotateKeyOptions options{keep_data_key};
             py::gil_scoped_release release;
             if (new_key)
-              s.rotate_key(*new_key);
+              s.rotate_key(*new_key, options);
             else
-              s.rotate_passphrase(secret_of(*passphrase));
+              s.rotate_passphrase(secret_of(*passphrase), options);
           },
           py::arg("new_key") = py::none(), py::kw_only(), py::arg("passphrase") = py::none(),
-          "Rewrap the data key under a new master key (or passphrase) in one transaction; the old key then no "
-          "longer opens the store. Save the new key first.")
+          py::arg("keep_data_key") = false,
+          "Move the store to a new master key (or passphrase) in one transaction: every secret is re-sealed "
+          "under a fresh data key wrapped by the new key (keep_data_key=True only rewraps the current data "
+          "key). The old key then no longer opens the store. Save the new key first.")
       .def("rotate_data_key", &Store::rotate_data_key, py::call_guard<py::gil_scoped_release>(),
-           "Re-seal every secret under a new data key, in one transaction.")
+           "Re-seal every secret under a new data key and re-authenticate every row, in one transaction.")
       .def("verify", &Store::verify, py::call_guard<py::gil_scoped_release>(),
-           "Open every sealed field; returns the problems found ([] when all is well).");
+           "Check every row's authenticator and open every sealed field; returns the problems found ([] when "
+           "all is well).");
 
   mod.def("default_store_path", &store::default_store_path,
           "Where Store.open() keeps the store by default (HARVEST_CONNECT_HOME, else the XDG data directory).");

@@ -369,13 +369,23 @@ def _current_key_file(args: argparse.Namespace) -> Optional[Path]:
     return Path(_core.default_key_file_path())
 
 
+def _sync_directory(path: Path) -> None:
+    """fsync the directory holding `path`: a rename is durable only once its directory is."""
+    fd = os.open(path.parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def _cmd_key_rotate(args: argparse.Namespace) -> int:
+    # A fresh data key by default (one transaction with the rewrap): the old master key and
+    # an old copy of the wrapped data key then open nothing current.
+    keep = bool(args.keep_data_key)
     if args.new_passphrase or args.new_passphrase_stdin or args.new_passphrase_file:
         new_pass = _read_secret(args, "new_passphrase", "new passphrase", confirm=True)
         with _open_store(args) as store:
-            if args.data_key:  # first: when it fails, nothing has changed yet
-                store.rotate_data_key()
-            store.rotate_key(passphrase=new_pass)
+            store.rotate_key(passphrase=new_pass, keep_data_key=keep)
         print("the store now opens with the new passphrase only")
         return EXIT_OK
     current = _current_key_file(args)
@@ -396,16 +406,16 @@ def _cmd_key_rotate(args: argparse.Namespace) -> int:
         _core._write_key_file(str(staged), new_key)
         try:
             with _open_store(args) as store:
-                # The data key first: if that fails (a field does not open) the store is still
-                # under the current key, so removing the new key file loses nothing.
-                if args.data_key:
-                    store.rotate_data_key()
-                store.rotate_key(new_key)
+                # One transaction: if it fails (a field does not open, a row was tampered
+                # with) the store is still under the current key, so removing the new key
+                # file loses nothing.
+                store.rotate_key(new_key, keep_data_key=keep)
         except BaseException:
             staged.unlink()
             raise
         os.replace(target, old)
         os.replace(staged, target)
+        _sync_directory(target)
         print(f"rotated the master key: {target} now holds the new key (id {new_key.id}); "
               f"the old key is kept in {old} — stores and backups made before now need it. "
               "Delete it once your backups are rotated too.")
@@ -413,11 +423,7 @@ def _cmd_key_rotate(args: argparse.Namespace) -> int:
         _core._write_key_file(str(target), new_key)
         try:
             with _open_store(args) as store:
-                # The data key first: if that fails (a field does not open) the store is still
-                # under the current key, so removing the new key file loses nothing.
-                if args.data_key:
-                    store.rotate_data_key()
-                store.rotate_key(new_key)
+                store.rotate_key(new_key, keep_data_key=keep)  # one transaction, as above
         except BaseException:
             target.unlink()
             raise
@@ -573,7 +579,12 @@ def build_parser() -> argparse.ArgumentParser:
     rot.add_argument("--new-key-file", metavar="FILE",
                      help="write the new key here instead of replacing the current key file")
     rot.add_argument("--new-passphrase", action="store_true", help="move to a passphrase (prompted twice)")
-    rot.add_argument("--data-key", action="store_true", help="also re-seal every field under a new data key")
+    data_key = rot.add_mutually_exclusive_group()
+    data_key.add_argument("--keep-data-key", action="store_true",
+                          help="only rewrap the current data key (by default every field is re-sealed under a "
+                               "new data key)")
+    # The default since the data key is rotated with the master key; still accepted.
+    data_key.add_argument("--data-key", action="store_true", help=argparse.SUPPRESS)
     _add_secret_source(rot, "new_passphrase", "new passphrase")
     rot.set_defaults(func=_cmd_key_rotate)
 

@@ -18,7 +18,8 @@ enum class errc {
   duplicate_name,
   // The master key given does not match the one that wrapped the store's data key.
   key_mismatch,
-  // A sealed value failed to authenticate: tampered, truncated, or moved to another field.
+  // A sealed value failed to authenticate (tampered, truncated, or moved to another field),
+  // or a store row failed its integrity check (row_mac: changed outside harvest-connect).
   decryption_failed,
   // The OAuth authorization did not complete (declined, wrong state, wrong account...).
   authorization_failed,

@@ -36,12 +36,14 @@ std::string base64_encode(bytes_view data) {
 }
 
 Secret base64_encode_secret(const Secret& data) {
+  // EVP_EncodeBlock writes a NUL after the text: it needs one byte more than the text (a
+  // std::string has room for it; a Secret of the exact size does not, and the NUL went
+  // past its end: heap corruption on every Basic header and key file written).
   const std::size_t size = 4 * ((data.size() + 2) / 3);
-  if (data.empty()) return Secret{};
-  // EVP_EncodeBlock writes a NUL after the text: it needs one byte more than the text.
+  if (data.empty()) return Secret();
   Secret buffer(size + 1);
   EVP_EncodeBlock(buffer.mutable_bytes().data(), data.reveal().data(), static_cast<int>(data.size()));
-  return Secret(buffer.reveal().data(), size);
+  return Secret(buffer.reveal().first(size));
 }
 
 std::optional<std::vector<unsigned char>> base64_decode(std::string_view text) {

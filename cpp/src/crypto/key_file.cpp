@@ -24,6 +24,14 @@ struct fd_guard {
   }
 };
 
+// Makes a new directory entry durable: fsync on the file alone does not persist its name,
+// so after a crash the key file could be gone while the store is already under its key.
+void sync_directory(const fs::path& dir) {
+  fd_guard d{::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  if (d.fd < 0 || ::fsync(d.fd) != 0)
+    throw error(errc::key_error, "cannot flush the key file's directory " + dir.string() + ": " + std::strerror(errno));
+}
+
 void make_private_dir(const fs::path& dir) {
   if (dir.empty()) return;
   std::error_code ec;
@@ -46,6 +54,13 @@ MasterKey load_key_file(const fs::path& path) {
   if (::fstat(f.fd, &st) != 0)
     throw error(errc::key_error, "cannot inspect the key file " + path.string() + ": " + std::strerror(errno));
   if (!S_ISREG(st.st_mode)) throw error(errc::key_error, "the key file " + path.string() + " is not a regular file");
+  // As OpenSSH does with its private files: a key file that another user owns may have
+  // been put there (or be changed later) by that user; its mode says nothing then.
+  if (st.st_uid != ::geteuid())
+    throw error(errc::key_error, "the key file " + path.string() + " belongs to another user (uid " +
+                                     std::to_string(st.st_uid) + ", you are uid " + std::to_string(::geteuid()) +
+                                     "); it was not used. Use a key file of your own, or, if this one is yours, run: "
+                                     "chown " + std::to_string(::geteuid()) + " " + path.string());
   if (st.st_mode & (S_IRWXG | S_IRWXO))
     throw error(errc::key_error, "the key file " + path.string() +
                                      " can be read or written by other users; it was not used. Run: chmod 600 " +
@@ -93,6 +108,7 @@ void write_key_file(const fs::path& path, const MasterKey& key) {
     ::unlink(path.c_str());
     throw error(errc::key_error, "cannot write the key file " + path.string() + ": " + std::strerror(err));
   }
+  sync_directory(path.parent_path());
 }
 
 MasterKey load_or_create_key_file(const fs::path& path) {

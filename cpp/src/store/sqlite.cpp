@@ -115,6 +115,8 @@ void Statement::run() {
 
 bool Statement::is_null(int i) const { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
 
+int Statement::type(int i) const { return sqlite3_column_type(stmt_, i); }
+
 std::string Statement::text(int i) const {
   const auto* p = sqlite3_column_text(stmt_, i);
   return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, i)))

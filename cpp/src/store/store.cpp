@@ -20,6 +20,7 @@
 #include "harvest_connect/error.hpp"
 #include "harvest_connect/model/harvest.hpp"
 #include "harvest_connect/model/validation.hpp"
+#include "store/detail/row_mac.hpp"
 #include "store/detail/schema.hpp"
 #include "store/detail/sqlite.hpp"
 
@@ -39,11 +40,11 @@ std::int64_t now() {
 
 std::string new_uid() { return crypto::hex_encode(crypto::random_bytes(16)); }
 
-// A name as shown in a message: quoted, control characters escaped (a name looked up is
+// A name as shown in a message (in_quotes: quoted), control characters escaped (a name looked up is
 // not validated yet and must not put terminal escapes into an error text), long ones cut.
-std::string in_quotes(std::string_view s) {
+std::string printable(std::string_view s) {
   constexpr std::size_t shown = 100;
-  std::string out = "'";
+  std::string out;
   for (std::size_t i = 0; i < s.size() && i < shown; ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x20 || c == 0x7f) {
@@ -56,8 +57,10 @@ std::string in_quotes(std::string_view s) {
     }
   }
   if (s.size() > shown) out += "...";
-  return out + "'";
+  return out;
 }
+
+std::string in_quotes(std::string_view s) { return "'" + printable(s) + "'"; }
 
 // The tables that hold sealed columns, for verify() and rotate_data_key().
 struct SealedTable {
@@ -89,7 +92,7 @@ constexpr const char* client_columns =
 constexpr const char* connection_columns =
     "SELECT c.id, c.uid, c.name, c.type, o.name, c.personal_access_token IS NOT NULL, c.user_agent, c.api_url, "
     "c.id_url, c.status, c.access_token IS NOT NULL, c.refresh_token IS NOT NULL, c.token_expires_at, c.last_error, "
-    "c.created_at, c.updated_at FROM connections c LEFT JOIN oauth_clients o ON o.id = c.oauth_client_id";
+    "c.created_at, c.updated_at, o.id, o.uid FROM connections c LEFT JOIN oauth_clients o ON o.id = c.oauth_client_id";
 
 model::OAuthClient client_from_row(const Statement& s) {
   model::OAuthClient c;
@@ -167,6 +170,18 @@ struct Kdf {
   crypto::ScryptParams params;
 };
 
+// The associated data under which the master key wraps the data key. From schema version 2
+// on (rows authenticated) it differs from version 1's, so a store whose user_version was
+// lowered to 1 to have its rows re-authenticated by the migration does not open as a v1
+// store (Store::open says it was tampered with).
+std::string wrap_context(std::string_view store_id, int schema_version) {
+  std::string out(store_id);
+  if (schema_version >= 2) out += "/rows-authenticated";
+  return out;
+}
+
+constexpr int first_authenticated_version = 2;
+
 }  // namespace
 
 class Store::Impl {
@@ -176,8 +191,63 @@ class Store::Impl {
   std::string store_id;
   std::optional<crypto::MasterKey> master;
   crypto::DataKey dek;
+  Secret row_key;  // HKDF of dek.key (store/detail/row_mac.hpp)
   int version = 0;
   mutable std::recursive_mutex mu;
+
+  void set_data_key(crypto::DataKey k) {
+    row_key = detail::derive_row_mac_key(k.key);
+    dek = std::move(k);
+  }
+  std::string wrap_context() const { return store::wrap_context(store_id, version); }
+
+  // --- row authenticators ---
+  void authenticate(std::string_view table, std::int64_t rowid) {
+    detail::authenticate_row(db, detail::authenticated_table(table), row_key, store_id, rowid);
+  }
+  void authenticate_last_insert(std::string_view table) {
+    authenticate(table, sqlite3_last_insert_rowid(db.handle()));
+  }
+  // Called before anything from the row is used (returned, sent, or written back).
+  void check_row(std::string_view table, std::int64_t rowid, std::string_view name, std::string_view uid) {
+    const auto& t = detail::authenticated_table(table);
+    if (!detail::row_is_authentic(db, t, row_key, store_id, rowid))
+      throw error(errc::decryption_failed,
+                  std::string("integrity check failed: the ") + t.display + " " + in_quotes(name) + " (record id " + in_quotes(uid) +
+                      ") was changed outside harvest-connect (e.g. a URL, a name or its OAuth client) or damaged, so "
+                      "it was not used and nothing was sent. Restore the store from a backup, or delete the " +
+                      t.display + " and create it again; 'harvest-connect doctor' (store.verify()) lists every such "
+                      "record");
+  }
+  // Throws for the first row of any table whose authenticator does not verify.
+  void check_all_rows() {
+    for (const auto& t : detail::authenticated_tables()) {
+      Statement s = db.prepare(std::string("SELECT id, ") + t.name_column + ", uid FROM " + t.table);
+      while (s.step()) check_row(t.table, s.int64(0), s.text(1), s.text(2));
+    }
+  }
+  void authenticate_all_rows(const Secret& key) {
+    for (const auto& t : detail::authenticated_tables()) {
+      Statement s = db.prepare(std::string("SELECT id FROM ") + t.table);
+      while (s.step()) detail::authenticate_row(db, t, key, store_id, s.int64(0));
+    }
+  }
+  // Re-seals every sealed field under `fresh` and re-authenticates every row with its row
+  // key, inside the caller's transaction. The rows must have been checked first: this
+  // would otherwise make a tampered row authentic.
+  void reseal_everything(const crypto::DataKey& fresh);
+  // Moves the old pages (old wrapped key, old sealed values, deleted rows) out of the
+  // -wal file into the database, where secure_delete has overwritten them, and truncates
+  // the -wal file. Best effort after a commit: another process's open read transaction
+  // can keep it from completing, and the write itself has succeeded either way.
+  void checkpoint() noexcept {
+    try {
+      Statement s = db.prepare("PRAGMA wal_checkpoint(TRUNCATE)");
+      while (s.step()) {
+      }
+    } catch (const error&) {
+    }
+  }
 
   void check_open() const {
     if (!db.is_open()) throw error(errc::store_error, "the store is closed; open it again with Store.open()");
@@ -262,14 +332,17 @@ class Store::Impl {
     std::int64_t rowid;
     model::OAuthClient value;
   };
-  std::optional<ClientRow> find_client(std::string_view name) {
+  // `authentic`: check the row's authenticator first (every path but deletion, which must
+  // work on a tampered record so that it can be created again).
+  std::optional<ClientRow> find_client(std::string_view name, bool authentic = true) {
     Statement s = db.prepare(std::string(client_columns) + " WHERE name = ?");
     s.bind(1, name);
     if (!s.step()) return std::nullopt;
+    if (authentic) check_row("oauth_clients", s.int64(0), s.text(2), s.text(1));
     return ClientRow{s.int64(0), client_from_row(s)};
   }
-  ClientRow client_or_throw(std::string_view name) {
-    auto c = find_client(name);
+  ClientRow client_or_throw(std::string_view name, bool authentic = true) {
+    auto c = find_client(name, authentic);
     if (!c)
       throw error(errc::not_found, "there is no OAuth client named " + in_quotes(name) +
                                        " (list them with store.oauth_clients() or 'harvest-connect clients list')");
@@ -279,14 +352,21 @@ class Store::Impl {
     std::int64_t rowid;
     model::Connection value;
   };
-  std::optional<ConnectionRow> find_connection(std::string_view name) {
+  // A connection row names its OAuth client (model::Connection::oauth_client): the client's
+  // row is checked with it.
+  void check_connection_row(const Statement& s) {
+    check_row("connections", s.int64(0), s.text(2), s.text(1));
+    if (!s.is_null(16)) check_row("oauth_clients", s.int64(16), s.text(4), s.text(17));
+  }
+  std::optional<ConnectionRow> find_connection(std::string_view name, bool authentic = true) {
     Statement s = db.prepare(std::string(connection_columns) + " WHERE c.name = ?");
     s.bind(1, name);
     if (!s.step()) return std::nullopt;
+    if (authentic) check_connection_row(s);
     return ConnectionRow{s.int64(0), connection_from_row(s)};
   }
-  ConnectionRow connection_or_throw(std::string_view name) {
-    auto c = find_connection(name);
+  ConnectionRow connection_or_throw(std::string_view name, bool authentic = true) {
+    auto c = find_connection(name, authentic);
     if (!c)
       throw error(errc::not_found, "there is no connection named " + in_quotes(name) +
                                        " (list them with store.connections() or 'harvest-connect connections list')");
@@ -385,13 +465,13 @@ Store Store::open(const OpenOptions& options) {
       for (const char* sql : migrations) db.exec(sql);
       db.exec(("PRAGMA user_version = " + std::to_string(migrations.size())).c_str());
       impl->store_id = new_uid();
-      impl->dek = crypto::DataKey::generate();
+      impl->version = static_cast<int>(migrations.size());
+      impl->set_data_key(crypto::DataKey::generate());
       impl->set_meta("store_id", impl->store_id);
       impl->set_meta("created_at", std::to_string(now()));
-      impl->set_meta("wrapped_data_key", crypto::wrap_data_key(rk.key, impl->dek, impl->store_id));
+      impl->set_meta("wrapped_data_key", crypto::wrap_data_key(rk.key, impl->dek, impl->wrap_context()));
       impl->write_kdf(rk.kdf);
       impl->master = std::move(rk.key);
-      impl->version = static_cast<int>(migrations.size());
       tx.commit();
       tighten_side_files(impl->path);
       return Store(std::move(impl));
@@ -419,7 +499,26 @@ Store Store::open(const OpenOptions& options) {
                                                          "another path or restore a backup");
   ResolvedKey rk = resolve_key(options, false, kdf);
   impl->store_id = *store_id;
-  impl->dek = crypto::unwrap_data_key(rk.key, *wrapped, impl->store_id);
+  try {
+    impl->set_data_key(crypto::unwrap_data_key(rk.key, *wrapped, wrap_context(impl->store_id, version)));
+  } catch (const error& e) {
+    // The key is right (else key_mismatch) but the data key was wrapped for authenticated
+    // rows: someone lowered the schema version so that the migration would authenticate
+    // rows they changed. Refuse rather than migrate.
+    if (e.kind() != errc::decryption_failed || version >= first_authenticated_version) throw;
+    bool lowered = true;
+    try {
+      (void)crypto::unwrap_data_key(rk.key, *wrapped, wrap_context(impl->store_id, first_authenticated_version));
+    } catch (const error&) {
+      lowered = false;
+    }
+    if (!lowered) throw;
+    throw error(errc::decryption_failed,
+                "integrity check failed: the store " + impl->path.string() +
+                    " says it has schema version " + std::to_string(version) +
+                    " but its data key belongs to a newer store with authenticated rows: the file was changed "
+                    "outside harvest-connect. Nothing was read or written; restore the store from a backup");
+  }
   impl->master = std::move(rk.key);
   db.exec("PRAGMA journal_mode = WAL");
   if (version < detail::latest_schema_version()) {
@@ -428,7 +527,15 @@ Store Store::open(const OpenOptions& options) {
     auto migrations = detail::migrations();
     for (std::size_t i = static_cast<std::size_t>(current); i < migrations.size(); ++i) db.exec(migrations[i]);
     db.exec(("PRAGMA user_version = " + std::to_string(migrations.size())).c_str());
+    impl->version = detail::latest_schema_version();
+    if (current < first_authenticated_version) {
+      // Rows written before authenticators existed are trusted as they are, once: the
+      // migration authenticates them and rewraps the data key for authenticated rows.
+      impl->authenticate_all_rows(impl->row_key);
+      impl->set_meta("wrapped_data_key", crypto::wrap_data_key(*impl->master, impl->dek, impl->wrap_context()));
+    }
     tx.commit();
+    impl->checkpoint();  // the version 1 wrapping leaves the -wal file
   }
   impl->version = detail::latest_schema_version();
   tighten_side_files(impl->path);
@@ -478,6 +585,7 @@ model::OAuthClient Store::create_oauth_client(model::NewOAuthClient spec) {
       .bind(13, t)
       .bind(14, t)
       .run();
+  impl_->authenticate_last_insert("oauth_clients");
   model::OAuthClient out = impl_->client_or_throw(spec.name).value;
   tx.commit();
   return out;
@@ -493,8 +601,14 @@ std::vector<model::OAuthClient> Store::oauth_clients() const {
   std::lock_guard lock(impl_->mu);
   impl_->check_open();
   std::vector<model::OAuthClient> out;
+  // A tampered row makes the whole list fail, naming it: nothing tampered is ever shown
+  // as if it were sound (verify() lists them all).
+  Transaction tx(impl_->db, Transaction::Kind::deferred);
   Statement s = impl_->db.prepare(std::string(client_columns) + " ORDER BY name");
-  while (s.step()) out.push_back(client_from_row(s));
+  while (s.step()) {
+    impl_->check_row("oauth_clients", s.int64(0), s.text(2), s.text(1));
+    out.push_back(client_from_row(s));
+  }
   return out;
 }
 
@@ -544,6 +658,7 @@ model::OAuthClient Store::update_oauth_client(std::string_view name, model::OAut
         .bind_blob(1, impl_->seal("oauth_clients", cur.id, "client_secret", *ch.client_secret))
         .bind(2, rowid)
         .run();
+  impl_->authenticate("oauth_clients", rowid);
   model::OAuthClient out = impl_->client_or_throw(merged.name).value;
   tx.commit();
   return out;
@@ -554,7 +669,7 @@ void Store::delete_oauth_client(std::string_view name) {
   impl_->check_open();
   Database& db = impl_->db;
   Transaction tx(db, Transaction::Kind::immediate);
-  auto row = impl_->client_or_throw(name);
+  auto row = impl_->client_or_throw(name, false);
   Statement users = db.prepare("SELECT name FROM connections WHERE oauth_client_id = ? ORDER BY name");
   users.bind(1, row.rowid);
   std::string names;
@@ -564,6 +679,7 @@ void Store::delete_oauth_client(std::string_view name) {
                                              names + "; delete them or move them to another client first");
   db.prepare("DELETE FROM oauth_clients WHERE id = ?").bind(1, row.rowid).run();
   tx.commit();
+  impl_->checkpoint();
 }
 
 // ----------------------------------------------------------------------------------
@@ -619,6 +735,7 @@ model::Connection Store::create_connection(model::NewConnection spec) {
       .bind(8, t)
       .bind(9, t)
       .run();
+  impl_->authenticate_last_insert("connections");
   model::Connection out = impl_->connection_or_throw(f.name).value;
   tx.commit();
   return out;
@@ -647,6 +764,7 @@ model::Connection Store::create_token_connection(model::NewTokenConnection spec)
       .bind(8, t)
       .bind(9, t)
       .run();
+  impl_->authenticate_last_insert("connections");
   model::Connection out = impl_->connection_or_throw(f.name).value;
   tx.commit();
   return out;
@@ -662,8 +780,12 @@ std::vector<model::Connection> Store::connections() const {
   std::lock_guard lock(impl_->mu);
   impl_->check_open();
   std::vector<model::Connection> out;
+  Transaction tx(impl_->db, Transaction::Kind::deferred);
   Statement s = impl_->db.prepare(std::string(connection_columns) + " ORDER BY c.name");
-  while (s.step()) out.push_back(connection_from_row(s));
+  while (s.step()) {
+    impl_->check_connection_row(s);  // see oauth_clients()
+    out.push_back(connection_from_row(s));
+  }
   return out;
 }
 
@@ -734,6 +856,7 @@ model::Connection Store::update_connection(std::string_view name, model::Connect
           .bind(1, rowid)
           .run();
   }
+  impl_->authenticate("connections", rowid);
   model::Connection out = impl_->connection_or_throw(f.name).value;
   tx.commit();
   return out;
@@ -744,9 +867,10 @@ void Store::delete_connection(std::string_view name) {
   impl_->check_open();
   Database& db = impl_->db;
   Transaction tx(db, Transaction::Kind::immediate);
-  auto row = impl_->connection_or_throw(name);
+  auto row = impl_->connection_or_throw(name, false);
   db.prepare("DELETE FROM connections WHERE id = ?").bind(1, row.rowid).run();
   tx.commit();
+  impl_->checkpoint();
 }
 
 model::HttpSettings Store::http_settings(std::string_view connection_name) const {
@@ -762,46 +886,15 @@ model::HttpSettings Store::http_settings(std::string_view connection_name) const
 // ----------------------------------------------------------------------------------
 // Keys
 
-void Store::rotate_key(const crypto::MasterKey& new_key) {
-  std::lock_guard lock(impl_->mu);
-  impl_->check_open();
-  Transaction tx(impl_->db, Transaction::Kind::immediate);
-  auto wrapped = impl_->meta("wrapped_data_key");
-  if (!wrapped) throw error(errc::store_error, "the store has no data key; restore it from a backup");
-  impl_->set_meta("wrapped_data_key", crypto::rewrap_data_key(*impl_->master, new_key, *wrapped, impl_->store_id));
-  impl_->write_kdf(std::nullopt);
-  tx.commit();
-  impl_->master = new_key;
-}
-
-void Store::rotate_passphrase(const crypto::Secret& passphrase) {
-  model::validate_new_passphrase(passphrase);
-  crypto::PassphraseKey pk = crypto::derive_passphrase_key(passphrase);
-  std::lock_guard lock(impl_->mu);
-  impl_->check_open();
-  Transaction tx(impl_->db, Transaction::Kind::immediate);
-  auto wrapped = impl_->meta("wrapped_data_key");
-  if (!wrapped) throw error(errc::store_error, "the store has no data key; restore it from a backup");
-  impl_->set_meta("wrapped_data_key", crypto::rewrap_data_key(*impl_->master, pk.key, *wrapped, impl_->store_id));
-  impl_->write_kdf(Kdf{pk.salt, pk.params});
-  tx.commit();
-  impl_->master = std::move(pk.key);
-}
-
-void Store::rotate_data_key() {
-  std::lock_guard lock(impl_->mu);
-  impl_->check_open();
-  Database& db = impl_->db;
-  Transaction tx(db, Transaction::Kind::immediate);
-  crypto::DataKey fresh = crypto::DataKey::generate();
+void Store::Impl::reseal_everything(const crypto::DataKey& fresh) {
   for (const SealedTable& t : sealed_tables()) {
     for (const char* col : t.columns) {
       Statement s = db.prepare(std::string("SELECT id, uid, ") + t.name_column + ", " + col + " FROM " + t.table +
                                " WHERE " + col + " IS NOT NULL");
       while (s.step()) {
         const std::string uid = s.text(1);
-        Secret plain = impl_->unseal(t.table, uid, col, s.blob(3), s.text(2));
-        Bytes resealed = crypto::seal_field(fresh.key, fresh.id, impl_->where(t.table, uid, col), plain.reveal());
+        Secret plain = unseal(t.table, uid, col, s.blob(3), s.text(2));
+        Bytes resealed = crypto::seal_field(fresh.key, fresh.id, where(t.table, uid, col), plain.reveal());
         db.prepare(std::string("UPDATE ") + t.table + " SET " + col + " = ? WHERE id = ?")
             .bind_blob(1, resealed)
             .bind(2, s.int64(0))
@@ -809,9 +902,66 @@ void Store::rotate_data_key() {
       }
     }
   }
-  impl_->set_meta("wrapped_data_key", crypto::wrap_data_key(*impl_->master, fresh, impl_->store_id));
+  authenticate_all_rows(detail::derive_row_mac_key(fresh.key));
+}
+
+namespace {
+
+// Moves the store to `new_master` (with `kdf` when it came from a passphrase): a fresh data
+// key with every field re-sealed unless `keep_data_key`, in one transaction. With the data
+// key kept, anyone holding the old master key and a copy of the old wrapped data key (a
+// backup, or a -wal file) can still open the current fields: hence the default.
+void move_to_master_key(Store::Impl& impl, crypto::MasterKey new_master, std::optional<Kdf> kdf,
+                        const RotateKeyOptions& options) {
+  std::lock_guard lock(impl.mu);
+  impl.check_open();
+  Transaction tx(impl.db, Transaction::Kind::immediate);
+  auto wrapped = impl.meta("wrapped_data_key");
+  if (!wrapped) throw error(errc::store_error, "the store has no data key; restore it from a backup");
+  std::optional<crypto::DataKey> fresh;
+  if (options.keep_data_key) {
+    impl.set_meta("wrapped_data_key",
+                  crypto::rewrap_data_key(*impl.master, new_master, *wrapped, impl.wrap_context()));
+  } else {
+    impl.check_all_rows();  // never re-authenticate a tampered row
+    fresh = crypto::DataKey::generate();
+    impl.reseal_everything(*fresh);
+    impl.set_meta("wrapped_data_key", crypto::wrap_data_key(new_master, *fresh, impl.wrap_context()));
+  }
+  impl.write_kdf(kdf);
   tx.commit();
-  impl_->dek = std::move(fresh);
+  impl.master = std::move(new_master);
+  if (fresh) impl.set_data_key(std::move(*fresh));
+  impl.checkpoint();
+}
+
+}  // namespace
+
+void Store::rotate_key(const crypto::MasterKey& new_key) { rotate_key(new_key, RotateKeyOptions{}); }
+
+void Store::rotate_key(const crypto::MasterKey& new_key, const RotateKeyOptions& options) {
+  move_to_master_key(*impl_, new_key, std::nullopt, options);
+}
+
+void Store::rotate_passphrase(const crypto::Secret& passphrase) { rotate_passphrase(passphrase, RotateKeyOptions{}); }
+
+void Store::rotate_passphrase(const crypto::Secret& passphrase, const RotateKeyOptions& options) {
+  model::validate_new_passphrase(passphrase);
+  crypto::PassphraseKey pk = crypto::derive_passphrase_key(passphrase);
+  move_to_master_key(*impl_, std::move(pk.key), Kdf{pk.salt, pk.params}, options);
+}
+
+void Store::rotate_data_key() {
+  std::lock_guard lock(impl_->mu);
+  impl_->check_open();
+  Transaction tx(impl_->db, Transaction::Kind::immediate);
+  impl_->check_all_rows();  // never re-authenticate a tampered row
+  crypto::DataKey fresh = crypto::DataKey::generate();
+  impl_->reseal_everything(fresh);
+  impl_->set_meta("wrapped_data_key", crypto::wrap_data_key(*impl_->master, fresh, impl_->wrap_context()));
+  tx.commit();
+  impl_->set_data_key(std::move(fresh));
+  impl_->checkpoint();
 }
 
 std::vector<Problem> Store::verify() const {
@@ -826,6 +976,17 @@ std::vector<Problem> Store::verify() const {
       if (s.text(0) != "ok")
         problems.push_back({"store", impl_->path.string(), "file", "SQLite integrity check: " + s.text(0) +
                                                                        "; restore the store from a backup"});
+  }
+  for (const auto& t : detail::authenticated_tables()) {
+    Statement s = db.prepare(std::string("SELECT id, uid, ") + t.name_column + " FROM " + t.table + " ORDER BY " +
+                             t.name_column);
+    while (s.step())
+      if (!detail::row_is_authentic(db, t, impl_->row_key, impl_->store_id, s.int64(0)))
+        problems.push_back({display_of(t.table), printable(s.text(2)), "row",  // the name is untrusted
+                            "integrity check failed (record id " + in_quotes(s.text(1)) +
+                                "): the row was changed outside harvest-connect (e.g. a URL, a name or its OAuth "
+                                "client) or damaged, and is refused until repaired; restore the store from a backup, "
+                                "or delete the " + t.display + " and create it again"});
   }
   for (const SealedTable& t : sealed_tables()) {
     for (const char* col : t.columns) {
@@ -890,6 +1051,7 @@ void write_tokens(Store::Impl& impl, std::int64_t rowid, const std::string& uid,
         .bind_blob(1, impl.seal("connections", uid, "refresh_token", *t.refresh_token))
         .bind(2, rowid)
         .run();
+  impl.authenticate("connections", rowid);
 }
 
 }  // namespace
@@ -916,8 +1078,10 @@ void Store::clear_tokens(std::string_view connection_name) {
       .bind(1, now())
       .bind(2, row.rowid)
       .run();
+  impl_->authenticate("connections", row.rowid);
   impl_->db.prepare("DELETE FROM pending_authorizations WHERE connection_id = ?").bind(1, row.rowid).run();
   tx.commit();
+  impl_->checkpoint();  // forgotten tokens leave the -wal file too
 }
 
 void Store::set_status(std::string_view connection_name, model::ConnectionStatus status,
@@ -932,6 +1096,7 @@ void Store::set_status(std::string_view connection_name, model::ConnectionStatus
       .bind(3, now())
       .bind(4, row.rowid)
       .run();
+  impl_->authenticate("connections", row.rowid);
   tx.commit();
 }
 
@@ -973,6 +1138,7 @@ void Store::create_pending_authorization(std::string_view connection_name, const
   else
     ins.bind_null(4);
   ins.bind(5, redirect_uri).bind(6, t).bind(7, t + pending_authorization_lifetime.count()).run();
+  impl_->authenticate_last_insert("pending_authorizations");
   tx.commit();
 }
 
@@ -982,13 +1148,16 @@ std::optional<PendingAuthorization> Store::take_pending_authorization(const cryp
   Transaction tx(impl_->db, Transaction::Kind::immediate);
   impl_->purge_expired_authorizations();
   Statement s = impl_->db.prepare(
-      "SELECT p.id, p.uid, c.name, p.code_verifier, p.redirect_uri, p.created_at, p.expires_at "
+      "SELECT p.id, p.uid, c.name, p.code_verifier, p.redirect_uri, p.created_at, p.expires_at, c.id, c.uid "
       "FROM pending_authorizations p JOIN connections c ON c.id = p.connection_id WHERE p.state_hash = ?");
   s.bind_blob(1, sha256(state));
   if (!s.step()) {
     tx.commit();  // keep the purge
     return std::nullopt;
   }
+  // Both rows before anything is used: the redirect URI and verifier go to a token endpoint.
+  impl_->check_row("pending_authorizations", s.int64(0), s.text(1), s.text(1));
+  impl_->check_row("connections", s.int64(7), s.text(2), s.text(8));
   PendingAuthorization out;
   out.connection = s.text(2);
   out.code_verifier = impl_->unseal_column(s, 3, "pending_authorizations", s.text(1), "code_verifier", s.text(1));

@@ -13,10 +13,12 @@ namespace harvest_connect::crypto {
 inline constexpr const char* key_env_var = "HARVEST_CONNECT_KEY";
 inline constexpr const char* key_file_env_var = "HARVEST_CONNECT_KEY_FILE";
 
-// Reads a key file; errc::key_error when it is missing, unreadable, malformed, or readable
-// by group or others (the message says to run chmod 600).
+// Reads a key file; errc::key_error when it is missing, unreadable, malformed, readable
+// by group or others (the message says to run chmod 600), or owned by another user (as
+// OpenSSH refuses such files).
 [[nodiscard]] MasterKey load_key_file(const std::filesystem::path& path);
-// Writes a new key file, 0600; refuses to overwrite an existing file.
+// Writes a new key file, 0600; refuses to overwrite an existing file. The file and its
+// directory entry are fsynced before this returns.
 void write_key_file(const std::filesystem::path& path, const MasterKey& key);
 // Loads the file, or creates it with a fresh key when it does not exist yet.
 [[nodiscard]] MasterKey load_or_create_key_file(const std::filesystem::path& path);

@@ -30,6 +30,13 @@
 
 namespace harvest_connect::store {
 
+struct RotateKeyOptions {
+  // Keep the data key and only rewrap it (one small write). By default a key rotation also
+  // moves every field to a fresh data key, so that the old master key together with an old
+  // copy of the wrapped data key (a backup, a -wal file) opens nothing current.
+  bool keep_data_key = false;
+};
+
 class Store {
  public:
   // Opens (or creates) the store. errc::key_mismatch when the key is not the store's (and
@@ -60,6 +67,9 @@ class Store {
   // --- connections -----------------------------------------------------------------
   model::Connection create_connection(model::NewConnection spec);
   model::Connection create_token_connection(model::NewTokenConnection spec);
+  // Every read checks the rows it uses against their authenticators first (row_mac, see
+  // docs/security.md): a row changed outside this library throws errc::decryption_failed
+  // naming it, and nothing from it is used. A list fails as a whole on a tampered row.
   [[nodiscard]] model::Connection connection(std::string_view name) const;
   [[nodiscard]] std::vector<model::Connection> connections() const;
   model::Connection update_connection(std::string_view name, model::ConnectionChanges changes);
@@ -68,15 +78,23 @@ class Store {
   [[nodiscard]] model::HttpSettings http_settings(std::string_view connection_name) const;
 
   // --- keys ------------------------------------------------------------------------
-  // Rewraps the data key under `new_key` (one small transaction); the store then opens with
-  // `new_key` only. The caller keeps the new key safe (see docs/cli.md for key files).
+  // Moves the store to `new_key` in one transaction: a fresh data key, every sealed field
+  // re-sealed and every row re-authenticated under it, wrapped by `new_key` (with
+  // options.keep_data_key, only a rewrap of the current data key). The store then opens
+  // with `new_key` only, and the -wal file is checkpointed so that the old wrapped key does
+  // not linger in it. Fails, changing nothing, while a field does not open or a row is
+  // tampered with (see verify()). The caller keeps the new key safe (docs/cli.md).
   void rotate_key(const crypto::MasterKey& new_key);
+  void rotate_key(const crypto::MasterKey& new_key, const RotateKeyOptions& options);
   // As rotate_key, to a key derived from a passphrase (fresh salt, kept in the store).
   void rotate_passphrase(const crypto::Secret& passphrase);
-  // A new data key; every sealed field re-sealed in one transaction. Fails, changing
-  // nothing, when a field does not open (run verify() and re-enter it first).
+  void rotate_passphrase(const crypto::Secret& passphrase, const RotateKeyOptions& options);
+  // A new data key; every sealed field re-sealed and every row re-authenticated in one
+  // transaction. Fails, changing nothing, when a field does not open or a row is tampered
+  // with (run verify() and repair first).
   void rotate_data_key();
-  // Opens every sealed field; an empty list when all is well.
+  // Checks every row's authenticator and opens every sealed field; an empty list when all
+  // is well. A tampered row is a Problem with field "row".
   [[nodiscard]] std::vector<Problem> verify() const;
 
   // --- engine-only: secrets and tokens (not bound to Python) -------------------------

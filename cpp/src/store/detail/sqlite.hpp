@@ -62,6 +62,8 @@ class Statement {
 
   // Columns are 0-based, as in SQLite.
   [[nodiscard]] bool is_null(int i) const;
+  // SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT, SQLITE_BLOB or SQLITE_NULL.
+  [[nodiscard]] int type(int i) const;
   [[nodiscard]] std::string text(int i) const;
   [[nodiscard]] std::optional<std::string> optional_text(int i) const;
   [[nodiscard]] std::int64_t int64(int i) const;
