@@ -24,7 +24,7 @@ all: test
 # System packages the tests need beyond the build: Debian's Chromium for the real-browser
 # OAuth test (Playwright drives it with executable_path; no browser download), and tinyproxy,
 # the real HTTP CONNECT proxy tests/python/test_proxy.py starts on 127.0.0.1.
-TEST_SYSTEM_PACKAGES ?= chromium tinyproxy
+TEST_SYSTEM_PACKAGES ?= chromium tinyproxy strace
 
 deps:
 	scripts/install-deps.sh $(TEST_SYSTEM_PACKAGES)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import sqlite3
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,36 +22,28 @@ from _harvest_support import make_env
 ACCOUNT = "3141592653"
 CLIENT_SECRET = "numbers-client-secret-7777"
 
-# What older versions could have written: now + an unbounded expires_in, overflowed or not,
-# and values past year 9999 (where Python's datetime ends).
-STORED_EXPIRIES = [2**63 - 1, -(2**63), 260_000_000_000, -70_000_000_000, 253_402_300_800]
+# A version 1 store (before row authenticators, so sqlite3 could write anything) holding what
+# older versions could have stored: now + an unbounded expires_in, overflowed or not, and
+# values past year 9999 (where Python's datetime ends). tests/data/stores/README.md.
+OLD_STORES = Path(__file__).resolve().parent.parent / "data" / "stores"
+STORED_EXPIRIES = [2**63 - 1, -(2**63), 260_000_000_000, -70_000_000_000, 253_402_300_800, 1e300]
 
 
 @pytest.fixture
 def store_path(tmp_path: Path):
-    key = hc.Key.generate()
     path = tmp_path / "store.db"
-    with hc.Store.open(path, key=key) as store:
-        store.create_oauth_client("app", client_id="cid", client_secret=CLIENT_SECRET)
-        store.create_connection("acme", oauth_client="app", account_id=ACCOUNT, user_agent="Tests (t@example.com)")
+    shutil.copyfile(OLD_STORES / "store-v1-stored-expiries.db", path)
+    os.chmod(path, 0o600)
+    key = hc.Key.from_base64((OLD_STORES / "store-v1-stored-expiries.key").read_text().strip())
     return path, key
 
 
-def write_expiry(path: Path, value) -> None:
-    db = sqlite3.connect(path)
-    try:
-        db.execute("UPDATE connections SET token_expires_at = ? WHERE name = 'acme'", (value,))
-        db.commit()
-    finally:
-        db.close()
-
-
-@pytest.mark.parametrize("stored", STORED_EXPIRIES + [1e300])
-def test_no_property_raises_on_a_stored_expiry(store_path, stored):
+@pytest.mark.parametrize("index", range(len(STORED_EXPIRIES)))
+def test_no_property_raises_on_a_stored_expiry(store_path, index):
     path, key = store_path
-    write_expiry(path, stored)
-    with hc.Store.open(path, key=key) as store:
-        conn = store.connection("acme")
+    stored = STORED_EXPIRIES[index]
+    with hc.Store.open(path, key=key) as store:   # migrates the version 1 store
+        conn = store.connection(f"acme{index}")
         when = conn.token_expires_at
         assert isinstance(when, datetime.datetime) and when.tzinfo is not None
         if stored > 0:
@@ -61,20 +53,19 @@ def test_no_property_raises_on_a_stored_expiry(store_path, stored):
         repr(conn)
         for c in store.connections():
             _ = (c.token_expires_at, c.created_at, c.updated_at, c.status, c.last_error)
+        assert store.verify() == []
 
 
 def test_connections_list_json_shows_a_huge_stored_expiry(store_path):
     path, key = store_path
-    write_expiry(path, 2**63 - 1)
     env = {k: v for k, v in os.environ.items() if not k.startswith("HARVEST_CONNECT_")}
     env["HARVEST_CONNECT_KEY"] = key.to_base64()
     env["HARVEST_CONNECT_HOME"] = str(path.parent / "home")
     proc = subprocess.run([sys.executable, "-m", "harvest_connect.cli", "--store", str(path), "connections", "list",
                            "--json"], text=True, capture_output=True, env=env, timeout=60)
     assert proc.returncode == 0, proc.stderr
-    listed = json.loads(proc.stdout)
-    assert listed[0]["name"] == "acme"
-    assert listed[0]["token_expires_at"].startswith("9999-12-31T23:59:59")
+    listed = {c["name"]: c for c in json.loads(proc.stdout)}
+    assert listed["acme0"]["token_expires_at"].startswith("9999-12-31T23:59:59")
     assert ACCOUNT not in proc.stdout + proc.stderr and CLIENT_SECRET not in proc.stdout + proc.stderr
 
 
