@@ -29,9 +29,11 @@ constexpr char32_t replacement = 0xFFFD;
 
 // UTF-8 to code points; every byte that does not start a well-formed sequence (overlong,
 // surrogate, beyond U+10FFFF, cut) becomes U+FFFD.
-std::vector<char32_t> decode_utf8(std::string_view text) {
+std::vector<char32_t> decode_utf8(std::string_view text, std::vector<std::size_t>& offset) {
   std::vector<char32_t> out;
   out.reserve(text.size());
+  offset.clear();
+  offset.reserve(text.size() + 1);
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
   const std::size_t n = text.size();
   std::size_t i = 0;
@@ -39,6 +41,7 @@ std::vector<char32_t> decode_utf8(std::string_view text) {
     const unsigned char b = s[i];
     std::size_t len = 0;
     char32_t cp = 0, min = 0;
+    offset.push_back(i);
     if (b < 0x80) {
       out.push_back(b);
       ++i;
@@ -59,6 +62,7 @@ std::vector<char32_t> decode_utf8(std::string_view text) {
     out.push_back(ok ? cp : replacement);
     i += ok ? len : 1;
   }
+  offset.push_back(n);
   return out;
 }
 
@@ -115,6 +119,41 @@ std::size_t skip_escape(const std::vector<char32_t>& c, std::size_t j) {
 
 // Embedding and isolate controls reorder what a terminal shows ("Trojan Source").
 bool is_bidi_control(char32_t c) { return (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069); }
+
+// A character that stays, and the bytes of the original it came from.
+struct Kept {
+  char32_t cp;
+  std::size_t begin, end;
+};
+
+// What strip_control keeps of `text`, mapped back to it (so that scrub() can replace the
+// secrets found before and after stripping in one pass).
+std::vector<Kept> strip(std::string_view text, Layout layout) {
+  std::vector<std::size_t> offset;  // byte offset of each code point, and the end
+  std::vector<char32_t> c = decode_utf8(text, offset);
+  std::vector<Kept> out;
+  out.reserve(c.size());
+  for (std::size_t i = 0; i < c.size();) {
+    const char32_t x = c[i];
+    if (x == 0x1B) {
+      i = skip_escape(c, i + 1);
+    } else if (x == 0x9B) {
+      i = skip_csi(c, i + 1);
+    } else if (x == 0x90 || x == 0x98 || x == 0x9D || x == 0x9E || x == 0x9F) {
+      i = skip_string(c, i + 1);
+    } else if (x == '\n' || x == '\t') {
+      out.push_back({layout == Layout::multi_line ? x : U' ', offset[i], offset[i + 1]});
+      ++i;
+    } else if (x < 0x20 || (x >= 0x7F && x <= 0x9F) || is_bidi_control(x)) {
+      ++i;
+    } else {
+      out.push_back({x, offset[i], offset[i + 1]});
+      ++i;
+    }
+  }
+  OPENSSL_cleanse(c.data(), c.size() * sizeof(char32_t));
+  return out;
+}
 
 // --- secret forms ----------------------------------------------------------------------
 
@@ -368,20 +407,6 @@ std::vector<bool> Scrubber::marks(std::string_view text) const {
 
 namespace {
 
-std::string replace_marked(std::string_view text, const std::vector<bool>& marked) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size();) {
-    if (!marked[i]) {
-      out += text[i++];
-      continue;
-    }
-    out += scrubbed;
-    while (i < text.size() && marked[i]) ++i;
-  }
-  return out;
-}
-
 // Cuts at most `max` bytes, not inside a UTF-8 sequence.
 void cut(std::string& text, std::size_t max) {
   if (text.size() <= max) return;
@@ -394,13 +419,35 @@ void cut(std::string& text, std::size_t max) {
 
 std::string Scrubber::scrub(std::string_view text, Layout layout) const {
   if (forms_.empty()) return strip_control(text, layout);
-  // Before stripping (a CSI could swallow a secret's first characters) and after (an escape
-  // sequence inside a secret splits it).
-  std::string once = replace_marked(text, marks(text));
-  std::string stripped = strip_control(once, layout);
-  OPENSSL_cleanse(once.data(), once.size());
-  std::string out = replace_marked(stripped, marks(stripped));
+  // Secrets are looked for before stripping (a CSI could swallow a secret's first digits)
+  // and after (an escape sequence inside a secret splits it); a character of either match
+  // is replaced, and the rest is what strip_control keeps.
+  const std::vector<bool> before = marks(text);
+  std::vector<Kept> kept = strip(text, layout);
+  std::string stripped;
+  std::vector<std::size_t> owner;  // the kept character of each byte of `stripped`
+  stripped.reserve(text.size());
+  owner.reserve(text.size());
+  for (std::size_t i = 0; i < kept.size(); ++i) {
+    append_utf8(stripped, kept[i].cp);
+    owner.resize(stripped.size(), i);
+  }
+  const std::vector<bool> after = marks(stripped);
+  std::vector<bool> hit(kept.size(), false);
+  for (std::size_t b = 0; b < stripped.size(); ++b) {
+    if (after[b]) hit[owner[b]] = true;
+  }
+  for (std::size_t i = 0; i < kept.size(); ++i) {
+    for (std::size_t r = kept[i].begin; !hit[i] && r < kept[i].end; ++r) hit[i] = before[r];
+  }
+  std::string out;
+  out.reserve(stripped.size());
+  for (std::size_t i = 0; i < kept.size(); ++i) {
+    if (!hit[i]) append_utf8(out, kept[i].cp);
+    else if (i == 0 || !hit[i - 1]) out += scrubbed;
+  }
   OPENSSL_cleanse(stripped.data(), stripped.size());
+  OPENSSL_cleanse(kept.data(), kept.size() * sizeof(Kept));
   return out;
 }
 
@@ -418,28 +465,11 @@ bool Scrubber::finds(std::string_view text) const {
 }
 
 std::string strip_control(std::string_view text, Layout layout) {
-  std::vector<char32_t> c = decode_utf8(text);
+  std::vector<Kept> kept = strip(text, layout);
   std::string out;
   out.reserve(text.size());
-  for (std::size_t i = 0; i < c.size();) {
-    const char32_t x = c[i];
-    if (x == 0x1B) {
-      i = skip_escape(c, i + 1);
-    } else if (x == 0x9B) {
-      i = skip_csi(c, i + 1);
-    } else if (x == 0x90 || x == 0x98 || x == 0x9D || x == 0x9E || x == 0x9F) {
-      i = skip_string(c, i + 1);
-    } else if (x == '\n' || x == '\t') {
-      out += layout == Layout::multi_line ? static_cast<char>(x) : ' ';
-      ++i;
-    } else if (x < 0x20 || (x >= 0x7F && x <= 0x9F) || is_bidi_control(x)) {
-      ++i;
-    } else {
-      append_utf8(out, x);
-      ++i;
-    }
-  }
-  OPENSSL_cleanse(c.data(), c.size() * sizeof(char32_t));  // may hold a secret split by a control
+  for (const Kept& k : kept) append_utf8(out, k.cp);
+  OPENSSL_cleanse(kept.data(), kept.size() * sizeof(Kept));  // may hold a secret split by a control
   return out;
 }
 
