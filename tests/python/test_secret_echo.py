@@ -58,7 +58,8 @@ def echo(secrets: Set[str]) -> str:
         parts += encodings(s)
         parts += [f"\x1b[31m{s}\x1b[0m", f"{s[:4]}\x1b[0m{s[4:]}", f"\x1b]0;{s}\x07", f"\u202e{s}\u202c",
                   f"\x9b2J{s}"]
-    parts.append(basic(CLIENT_ID, CLIENT_SECRET))
+    if CLIENT_SECRET in secrets:
+        parts.append(basic(CLIENT_ID, CLIENT_SECRET))
     text = " | ".join(parts)
     last = sorted(secrets)[-1]
     return text + " | truncated: " + last[: len(last) - 3]
@@ -85,10 +86,13 @@ def leaks(text: str, secrets: Set[str]) -> List[str]:
 
 class EchoServer:
     """Token endpoint and API on 127.0.0.1: grants tokens when told to, and otherwise
-    answers every request with an error that echoes every secret it has seen."""
+    answers every request with an error that echoes every secret of the connection (the
+    client secret, the account ID, every token) and every secret of the request itself (the
+    code and verifier of a code exchange). `seen` is every secret it ever received."""
 
     def __init__(self) -> None:
         self.seen: Set[str] = set()
+        self.connection: Set[str] = set()
         self.grant = False
         self.error_code: Optional[str] = "invalid_request"  # None: echo in "error" too
         self.issued = 0
@@ -104,41 +108,46 @@ class EchoServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def _collect(self, form: Dict[str, List[str]]) -> None:
+            def _collect(self, form: Dict[str, List[str]]) -> Set[str]:
+                """The secrets of this request, added to `seen`: then the echo's."""
+                mine: Set[str] = set()
                 auth = self.headers.get("Authorization", "")
                 if auth.startswith("Bearer "):
-                    server.seen.add(auth[7:])
+                    mine.add(auth[7:])
                 if auth.startswith("Basic "):
                     secret = base64.b64decode(auth[6:]).decode().split(":", 1)[1]
-                    server.seen.add(urllib.parse.unquote(secret))
+                    mine.add(urllib.parse.unquote(secret))
                 if self.headers.get("Harvest-Account-Id"):
-                    server.seen.add(self.headers["Harvest-Account-Id"])
+                    mine.add(self.headers["Harvest-Account-Id"])
                 for key, values in form.items():
                     if key not in ("grant_type", "redirect_uri", "client_id"):
-                        server.seen.update(values)
+                        mine.update(values)
+                server.seen |= mine
+                # The personal access token's connection has no client secret or OAuth tokens.
+                return mine | ({ACCOUNT_ID} if PAT in mine else server.connection)
 
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
                 parts = urllib.parse.urlsplit(self.path)
                 if parts.path == "/token":
-                    self._collect(urllib.parse.parse_qs(body))
+                    secrets = self._collect(urllib.parse.parse_qs(body))
                     if server.grant:
                         server.issued += 1
                         n = server.issued
                         access, refresh = f"acc{n}.Tk-9_Yw+Vb/3Zq8Lm2Nx7Rp", f"ref{n}.Qm-4_Hs+Jd/6Wc1Ko5Ty0Ge"
                         server.seen |= {access, refresh}
+                        server.connection |= {access, refresh}
                         self._answer(200, {"access_token": access, "refresh_token": refresh,
                                            "token_type": "bearer", "expires_in": 3600,
                                            "scope": f"harvest:{ACCOUNT_ID}"})
                         return
-                    text = echo(server.seen)
+                    text = echo(secrets)
                     self._answer(400, {"error": server.error_code or text, "error_description": text})
                     return
-                self._collect({})
-                self._api(urllib.parse.parse_qs(parts.query), default=500)
+                self._api(self._collect({}), urllib.parse.parse_qs(parts.query), default=500)
 
             def do_GET(self) -> None:  # noqa: N802
-                self._collect({})
+                secrets = self._collect({})
                 if server.answer is not None:
                     page = {"users": [server.answer], "per_page": 2000, "total_pages": 1, "total_entries": 1,
                             "next_page": None, "previous_page": None, "page": 1,
@@ -147,11 +156,11 @@ class EchoServer:
                     listing = urllib.parse.urlsplit(self.path).path == "/v2/users"
                     self._answer(200, page if listing else server.answer)
                     return
-                self._api(urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query), default=403)
+                self._api(secrets, urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query), default=403)
 
-            def _api(self, query: Dict[str, List[str]], default: int) -> None:
+            def _api(self, secrets: Set[str], query: Dict[str, List[str]], default: int) -> None:
                 status = int(query.get("status", [str(default)])[0])
-                text = echo(server.seen)
+                text = echo(secrets)
                 self._answer(status, {"message": text, "error": server.error_code or text,
                                       "error_description": text})
 
@@ -217,7 +226,8 @@ def authorize(store: hc.Store, name: str, code: str) -> None:
     conn = store.connection(name)
     url = conn.authorization_url()
     state = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))["state"]
-    conn.complete_authorization(f"{REDIRECT}?code={code}&state={state}&scope=harvest%3A{ACCOUNT_ID}")
+    query = urllib.parse.urlencode({"code": code, "state": state, "scope": f"harvest:{ACCOUNT_ID}"})
+    conn.complete_authorization(f"{REDIRECT}?{query}")
 
 
 @pytest.mark.parametrize("credentials", ["body", "basic"])
@@ -245,7 +255,8 @@ def test_no_echoed_secret_reaches_any_output(tmp_path, server, caplog, capsys, c
                                 id_url=server.url, user_agent="harvest-connect tests (tests@example.com)")
         store.create_token_connection("pat", access_token=PAT, account_id=ACCOUNT_ID, api_url=server.url + "/v2",
                                       id_url=server.url, user_agent="harvest-connect tests (tests@example.com)")
-        server.seen |= {CLIENT_SECRET, ACCOUNT_ID}
+        server.seen |= {CLIENT_SECRET, ACCOUNT_ID, PAT}
+        server.connection |= {CLIENT_SECRET, ACCOUNT_ID}
 
         # The token endpoint echoes the code, the verifier and the client secret.
         fails(authorize, store, "acme", "Cd7-Xq_Wm+Hn/Pr2Ls9Tk4V")
@@ -279,6 +290,10 @@ def test_no_echoed_secret_reaches_any_output(tmp_path, server, caplog, capsys, c
 
     secrets = set(server.seen)
     assert {CLIENT_SECRET, ACCOUNT_ID, PAT} <= secrets and len(secrets) >= 8
+    # The code exchange and the refresh failed at the token endpoint, the rest at the API.
+    assert sum(isinstance(e, hc.TokenError) for e in failures) >= 2
+    assert sum(isinstance(e, hc.ApiError) for e in failures) >= 14
+    assert leaks(echo(secrets), secrets)  # the scan finds what the server sent
     # The answers did get through, only without the secrets.
     assert any("[redacted]" in t for t in texts)
     assert_clean(texts, secrets, db)

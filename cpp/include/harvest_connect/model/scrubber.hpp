@@ -74,7 +74,8 @@ class Scrubber {
   // `text` without any form of the secrets and without control characters.
   [[nodiscard]] std::string scrub(std::string_view text, Layout layout = Layout::one_line) const;
   // Same, at most `max_bytes` long (cut at a character boundary), for a body kept in an error.
-  // The whole input is scrubbed before the cut, so the cut never leaves a secret's prefix.
+  // The text is scrubbed before the cut, so the cut never leaves a secret's prefix; only the
+  // first 2 * max_bytes + 1 KiB of `text` are read.
   [[nodiscard]] std::string scrub(std::string_view text, Layout layout, std::size_t max_bytes) const;
   // Whether `text` holds a form of a secret (what scrub() would remove).
   [[nodiscard]] bool finds(std::string_view text) const;
