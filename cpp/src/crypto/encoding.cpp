@@ -36,10 +36,12 @@ std::string base64_encode(bytes_view data) {
 }
 
 Secret base64_encode_secret(const Secret& data) {
-  Secret out(4 * ((data.size() + 2) / 3));
+  // EVP_EncodeBlock also writes a terminating NUL: one byte more than the text.
+  const std::size_t chars = 4 * ((data.size() + 2) / 3);
+  Secret buffer(chars + 1);
   if (!data.empty())
-    EVP_EncodeBlock(out.mutable_bytes().data(), data.reveal().data(), static_cast<int>(data.size()));
-  return out;
+    EVP_EncodeBlock(buffer.mutable_bytes().data(), data.reveal().data(), static_cast<int>(data.size()));
+  return Secret(buffer.reveal().first(chars));
 }
 
 std::optional<std::vector<unsigned char>> base64_decode(std::string_view text) {
