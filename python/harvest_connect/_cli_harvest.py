@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from typing import Any, Callable, List, Optional, TextIO, Tuple
 
+from ._terminal import json_text, plain
 from .errors import ValidationError
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
@@ -68,10 +68,10 @@ def _cmd_test(args: argparse.Namespace) -> int:
     with args.open_store(args) as store:
         result = store.connection(args.name).test(ca_file=args.ca_file)
     if result.ok:
-        print(f"{args.name}: online — {result.message} (HTTP {result.status_code})")
+        print(f"{args.name}: online — {plain(result.message)} (HTTP {result.status_code})")
         return EXIT_OK
     status = f"HTTP {result.status_code}" if result.status_code else "no answer"
-    print(f"{args.name}: offline — {result.message} ({status})", file=sys.stderr)
+    print(f"{args.name}: offline — {plain(result.message)} ({status})", file=sys.stderr)
     return EXIT_FAILURE
 
 
@@ -81,7 +81,7 @@ def _cmd_get(args: argparse.Namespace) -> int:
         api = store.connection(args.name).api(ca_file=args.ca_file)
         if not args.all:
             answer = api.get(args.path, params)
-            text = json.dumps(answer, indent=2, ensure_ascii=False) + "\n"
+            text = json_text(answer, indent=2) + "\n"
             if args.output:
                 with open(args.output, "w", encoding="utf-8") as f:
                     f.write(text)
@@ -96,9 +96,8 @@ def _cmd_get(args: argparse.Namespace) -> int:
             else:
                 count = 0
                 write = sys.stdout.write
-                dumps = json.dumps
                 for record in api.paginate(args.path, params):
-                    write(dumps(record, ensure_ascii=False))
+                    write(json_text(record))
                     write("\n")
                     count += 1
                     if count % 2000 == 0:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import json
 import os
 import stat
 import sys
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, NoReturn, Optional, Sequence
 
 from . import _cli_harvest, _core
+from ._terminal import json_text, plain
 from .errors import HarvestConnectError, NotFoundError, ValidationError
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
@@ -153,7 +153,7 @@ def _open_store(args: argparse.Namespace) -> _core.Store:
 # --- output ----------------------------------------------------------------------------
 
 def _table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
-    cells = [list(headers)] + [[str(c) for c in r] for r in rows]
+    cells = [list(headers)] + [[plain(str(c)) for c in r] for r in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -184,7 +184,7 @@ def _connection_dict(c: _core.Connection) -> Dict[str, Any]:
 
 
 def _print_json(value: Any) -> None:
-    print(json.dumps(value, indent=2, ensure_ascii=False))
+    print(json_text(value, indent=2))
 
 
 # --- commands: clients -----------------------------------------------------------------
@@ -644,13 +644,13 @@ def main(argv: Optional[List[str]] = None) -> int:
             args.passphrase_value = _stdin.line("passphrase")
         return func(args)
     except _BadInput as exc:
-        print(f"harvest-connect: {exc}", file=sys.stderr)
+        print(f"harvest-connect: {plain(str(exc))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except (ValidationError, NotFoundError) as exc:
-        print(f"harvest-connect: {exc}", file=sys.stderr)
+        print(f"harvest-connect: {plain(str(exc))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except HarvestConnectError as exc:
-        print(f"harvest-connect: {exc}", file=sys.stderr)
+        print(f"harvest-connect: {plain(str(exc))}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
         print("harvest-connect: interrupted; nothing was changed", file=sys.stderr)

@@ -2,7 +2,10 @@
 
 Every error the engine raises is a :class:`HarvestConnectError`; the leaves also subclass
 the builtin that fits, so ``except ValueError`` or ``except OSError`` work as expected.
-No message holds a secret.
+No message holds a secret: whatever a server wrote (its ``message``, ``error_description``,
+error code, body) passes through the engine's scrubber first, which removes every secret of
+the connection in any encoding (raw, percent-encoded, base64, hex, cut short) and every
+control character and escape sequence (``cpp/include/harvest_connect/model/scrubber.hpp``).
 """
 
 from __future__ import annotations
@@ -79,7 +82,8 @@ class ApiError(HarvestConnectError):
         super().__init__(message)
         #: the HTTP status code
         self.status = status
-        #: the answer's body, secrets redacted
+        #: the answer's body (at most 4 KiB), with every secret of the connection, in any
+        #: encoding, replaced by ``[redacted]`` and control characters removed
         self.body = body
 
 

@@ -1,8 +1,10 @@
 // The token client against a local server: no redirect followed, the size cap, HTTP and
-// OAuth errors as token errors, and a server that echoes a secret gets its text withheld.
+// OAuth errors as token errors, and a server that echoes a secret gets it redacted.
 #include <gtest/gtest.h>
 
+#include "harvest_connect/crypto/encoding.hpp"
 #include "harvest_connect/error.hpp"
+#include "harvest_connect/model/scrubber.hpp"
 #include "harvest_connect/http/server.hpp"
 #include "harvest_connect/oauth/token_client.hpp"
 
@@ -92,12 +94,45 @@ TEST(OAuthTokenClient, ServerErrorsCarryTheCode) {
   EXPECT_EQ(exchange_fails(down).http_status(), 503);
 }
 
-TEST(OAuthTokenClient, AnEchoedSecretIsWithheld) {
+TEST(OAuthTokenClient, AnEchoedSecretIsRedacted) {
   Endpoint e([](const hc::http::ServerRequest& r) {
     // A careless server repeats the request in its description.
     return json(400, R"({"error":"invalid_grant","error_description":"bad request: )" + r.body + "\"}");
   });
   auto err = exchange_fails(e);
   EXPECT_EQ(err.server_error(), "invalid_grant");
-  EXPECT_NE(std::string(err.what()).find("withheld"), std::string::npos);
+  const std::string what = err.what();
+  EXPECT_NE(what.find("[redacted]"), std::string::npos) << what;
+  EXPECT_EQ(what.find(std::string(10, 'v')), std::string::npos) << what;  // the PKCE verifier
+  EXPECT_NE(what.find("grant_type=authorization_code"), std::string::npos) << what;  // the rest stays
+}
+
+TEST(OAuthTokenClient, BasicCredentialsEchoedInAnyEncodingAreRedacted) {
+  // The client secret travels only inside the Basic header; the server echoes the header,
+  // its decoded secret percent-encoded, hex and base64, and a truncated copy, in its
+  // error code, description and an escape sequence.
+  Endpoint e([](const hc::http::ServerRequest& r) {
+    const std::string header(r.headers.get("Authorization").value_or(""));
+    const std::string hex = hc::crypto::hex_encode(std::vector<unsigned char>{'S', 'E', 'C', 'R', 'E', 'T', '-', '1', '2', '3'});
+    return json(401, R"({"error":"CLIENT%2DSECRET%2D123","error_description":")" + header + " " + hex +
+                         R"( \u001b]0;CLIENT-SECRET-123\u0007 Q0xJRU5ULVNFQ1JFVC0xMjM CLIENT-SECR"})");
+  });
+  hc::http::Client client(oauth::token_client_options());
+  auto config = e.client();
+  config.auth = oauth::ClientAuth::basic;
+  hc::model::Scrubber connection;
+  connection.add(Secret::from_string("SECRET-123"));
+  auto request = oauth::refresh_request(config, Secret::from_string("REFRESH-789"));
+  try {
+    (void)oauth::request_token(client, request, oauth::GrantType::refresh_token, "tests (t@example.com)", connection);
+    ADD_FAILURE() << "accepted";
+  } catch (const hc::error& err) {
+    const std::string what = err.what();
+    for (const char* leak : {"CLIENT-SECR", "CLIENT%2DSECRET", "Y2lkOkNMSUVOVC1TRUNSRVQtMTIz", "Q0xJRU5ULVNFQ1JFVC0xMjM",
+                             "5345435245542d313233", "\x1b", "\x07"}) {
+      EXPECT_EQ(what.find(leak), std::string::npos) << leak << " in " << what;
+      EXPECT_EQ(err.server_error().find(leak), std::string::npos) << leak << " in " << err.server_error();
+    }
+    EXPECT_EQ(err.http_status(), 401);
+  }
 }

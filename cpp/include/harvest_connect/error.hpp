@@ -71,7 +71,8 @@ class error : public std::system_error {
   [[nodiscard]] errc kind() const noexcept { return static_cast<errc>(code().value()); }
   // The HTTP status of the answer that caused it, 0 when none.
   [[nodiscard]] int http_status() const noexcept { return http_status_; }
-  // The answer's body with secrets redacted, empty when none.
+  // The answer's body, scrubbed (model/scrubber.hpp: no secret in any encoding, no control
+  // character) and at most 4 KiB; empty when none.
   [[nodiscard]] const std::string& body() const noexcept { return body_; }
   // The server's error code (e.g. OAuth's "invalid_grant"), empty when none.
   [[nodiscard]] const std::string& server_error() const noexcept { return server_error_; }

@@ -5,4 +5,5 @@
 #include "harvest_connect/model/http_settings.hpp"
 #include "harvest_connect/model/oauth_client.hpp"
 #include "harvest_connect/model/redacted.hpp"
+#include "harvest_connect/model/scrubber.hpp"
 #include "harvest_connect/model/validation.hpp"

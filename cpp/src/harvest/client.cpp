@@ -71,13 +71,32 @@ std::pair<std::string, std::string> error_fields(std::string_view body) {
       break;
     }
   }
-  if (out.second.size() > 300) out.second.resize(300);
   return out;
 }
 
-std::string truncated(std::string_view body) {
-  return std::string(body.substr(0, max_error_body));
-}
+constexpr std::size_t max_server_message = 300;
+
+// The texts of an error: every one built from a server's answer (its message, body, error
+// code, a links.next URL in the path) passes through here, with the connection's secrets
+// and the token just sent.
+struct ErrorText {
+  model::Scrubber scrubber;
+  ErrorText(const model::Scrubber& connection, const AccessToken& token) {
+    scrubber.add(connection);
+    scrubber.add(token.value);
+  }
+  [[nodiscard]] std::string message(std::string_view text) const { return scrubber.scrub(text); }
+  [[nodiscard]] std::string server_message(std::string_view text) const {
+    return scrubber.scrub(text, model::Layout::one_line, max_server_message);
+  }
+  [[nodiscard]] std::string body(std::string_view text) const {
+    return scrubber.scrub(text, model::Layout::multi_line, max_error_body);
+  }
+  [[noreturn]] void fail(errc kind, std::string_view text, int status, std::string_view body_text,
+                         std::string_view server_error, std::optional<double> retry_after = std::nullopt) const {
+    throw error(kind, message(text), status, body(body_text), message(server_error), retry_after);
+  }
+};
 
 // Overwrites a header's value in place before the request is freed.
 void wipe_header(http::Request& request, std::string_view name) {
@@ -104,6 +123,7 @@ HarvestClient::HarvestClient(ClientConfig config, std::shared_ptr<Transport> tra
   }
   (void)resolve_api_url(config.api_url, "/users/me");  // validates api_url
   if (config.account_key.empty()) config.account_key = account_digest(config.api_url, config.account_id);
+  config.secrets.add(config.account_id);
   if (!options.sleep) options.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
   if (options.rate_limits.enabled) {
     state_->general = RateLimiter::shared(config.account_key, options.rate_limits.general);
@@ -179,6 +199,7 @@ ApiResponse execute(HarvestClient::State& s, std::string_view method, const std:
     }
     if (status == 401) {
       const auto [server_error, server_message] = error_fields(result.response->body);
+      const ErrorText text(s.config.secrets, token);
       UnauthorizedContext context;
       context.account_header_sent = with_account_header;
       context.personal_access_token = s.tokens->personal_access_token();
@@ -189,8 +210,8 @@ ApiResponse execute(HarvestClient::State& s, std::string_view method, const std:
         } catch (const error& e) {
           if (e.kind() == errc::token_error && e.server_error() == "invalid_grant") {
             context.refresh_refused = true;
-            throw error(errc::api_error, unauthorized_message(context, server_error), 401,
-                        truncated(result.response->body), server_error);
+            text.fail(errc::api_error, unauthorized_message(context, server_error), 401, result.response->body,
+                      server_error);
           }
           throw;
         }
@@ -202,8 +223,8 @@ ApiResponse execute(HarvestClient::State& s, std::string_view method, const std:
         }
       }
       context.fresh_token_refused = refreshed_after_401;
-      throw error(errc::api_error, unauthorized_message(context, server_error), 401, truncated(result.response->body),
-                  server_error);
+      text.fail(errc::api_error, unauthorized_message(context, server_error), 401, result.response->body,
+                server_error);
     }
 
     std::optional<double> retry_after;
@@ -229,6 +250,7 @@ ApiResponse execute(HarvestClient::State& s, std::string_view method, const std:
       s.options.sleep(decision.delay);
       continue;
     }
+    const ErrorText text(s.config.secrets, token);
     if (status == 429) {
       // Never decoded: Harvest's 429s may carry an empty text/html body. The caller learns
       // when to try again: Retry-After (bounded), else the window of the path's limit.
@@ -246,24 +268,25 @@ ApiResponse execute(HarvestClient::State& s, std::string_view method, const std:
         message += " without Retry-After; waiting for the rate window (" + after +
                    " s) would pass the request deadline: try again then)";
       }
-      throw error(errc::rate_limited, message, status, truncated(result.response->body), {}, wait_seconds);
+      text.fail(errc::rate_limited, message, status, result.response->body, {}, wait_seconds);
     }
 
     // Give up: say what happened and what to do.
     if (!result.response) {
       const error& e = *result.failure;
-      std::string message = std::string(e.what());
+      std::string message = text.message(e.what());  // a network error may quote the server
       if (!is_idempotent(method)) {
         message += " (a " + std::string(method) + " is not retried: it may have taken effect; check before sending it again)";
       } else if (attempt > 1) {
         message += " (after " + std::to_string(attempt) + " attempts)";
       }
-      throw error(e.kind(), message);
+      throw error(e.kind(), text.message(message));
     }
     const auto [server_error, server_message] = error_fields(result.response->body);
+    // The path may be a links.next URL, which the server wrote.
     std::string message = "Harvest answered " + std::to_string(status) + " to " + std::string(method) + " " +
                           api_relative_path(s.config.api_url, url);
-    if (!server_message.empty()) message += ": " + server_message;
+    if (!server_message.empty()) message += ": " + text.server_message(server_message);
     if (status >= 500) {
       if (!is_idempotent(method)) {
         message += " (a " + std::string(method) + " is not retried: it may have taken effect; check before sending it again)";
@@ -278,7 +301,7 @@ ApiResponse execute(HarvestClient::State& s, std::string_view method, const std:
     } else if (status == 404) {
       message += " (no such resource; check the path)";
     }
-    throw error(errc::api_error, message, status, truncated(result.response->body), server_error, retry_after);
+    text.fail(errc::api_error, message, status, result.response->body, server_error, retry_after);
   }
 }
 
@@ -326,6 +349,7 @@ Paginator HarvestClient::paginate(std::string_view path, const QueryParams& para
 const std::string& HarvestClient::api_url() const noexcept { return state_->config.api_url; }
 const ClientOptions& HarvestClient::options() const noexcept { return state_->options; }
 std::uint64_t HarvestClient::requests_sent() const noexcept { return state_->sent.load(); }
+std::string HarvestClient::scrub(std::string_view text) const { return state_->config.secrets.scrub(text); }
 
 // --- Paginator --------------------------------------------------------------------
 
@@ -429,7 +453,12 @@ void Paginator::start(std::string url) {
     // Links are absolute; resolving checks that they stay on the API host.
     const std::string target = resolve_api_url(client->api_url(), url);
     data->body = client->get_page(target, spare->take()).body;
-    data->page = parse_page(data->body, resource, validation);
+    try {
+      data->page = parse_page(data->body, resource, validation);
+    } catch (const error& e) {
+      // The message may quote the answer (a duplicated key).
+      throw error(e.kind(), client->scrub(e.what()), e.http_status(), client->scrub(e.body()), e.server_error());
+    }
     return data;
   };
   const auto policy = client_->options().prefetch_pages > 0 ? std::launch::async : std::launch::deferred;

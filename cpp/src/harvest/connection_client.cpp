@@ -3,6 +3,7 @@
 #include "harvest_connect/error.hpp"
 #include "harvest_connect/harvest/http_transport.hpp"
 #include "harvest_connect/harvest/store_token_source.hpp"
+#include "harvest_connect/oauth/connection_secrets.hpp"
 #include "harvest_connect/oauth/token_client.hpp"
 #include "harvest_connect/oauth/token_request.hpp"
 
@@ -20,9 +21,10 @@ StoreTokenSource::Refresher make_refresher(const store::ConnectionCredentials& c
                                                                               : oauth::ClientAuth::body;
   auto http_client = std::make_shared<http::Client>(oauth::token_client_options(options.http));
   const std::string user_agent = creds.connection.effective_user_agent();
-  return [config = std::move(config), http_client, user_agent](const crypto::Secret& refresh_token) {
+  return [config = std::move(config), http_client, user_agent,
+          secrets = oauth::connection_secrets(creds)](const crypto::Secret& refresh_token) {
     oauth::TokenResponse answer = oauth::request_token(*http_client, oauth::refresh_request(config, refresh_token),
-                                                       oauth::GrantType::refresh_token, user_agent);
+                                                       oauth::GrantType::refresh_token, user_agent, secrets);
     store::TokenUpdate update;
     update.access_token = std::move(answer.access_token);
     update.refresh_token = std::move(answer.refresh_token);  // none: the store keeps the old one
@@ -57,6 +59,7 @@ HarvestClient open_client(std::shared_ptr<store::Store> store, std::string_view 
   ClientConfig config;
   config.api_url = connection.api_url;
   config.id_url = connection.id_url;
+  config.secrets = oauth::connection_secrets(creds);
   config.account_id = std::move(creds.account_id);
   config.user_agent = connection.effective_user_agent();
   return HarvestClient(std::move(config), make_http_transport(shared_http_client(options.http)), std::move(tokens),
@@ -69,9 +72,10 @@ TestResult test_connection(std::shared_ptr<store::Store> store, std::string_view
   try {
     result = ping(open_client(store, name, options));
   } catch (const error& e) {
+    // open_client failed: the store's own words, but last_error is printed, so no controls.
     result.ok = false;
     result.status_code = e.http_status();
-    result.message = e.what();
+    result.message = model::strip_control(e.what());
   }
   if (result.ok) {
     store->set_status(name, model::ConnectionStatus::authorized, std::nullopt);

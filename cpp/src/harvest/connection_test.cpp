@@ -26,11 +26,15 @@ TestResult ping(const HarvestClient& client) {
       }
       if (!name.empty()) result.user = name;
     }
+    // The user's name is the server's text too: it reaches the terminal.
+    if (result.user) result.user = client.scrub(*result.user);
     result.message = result.user ? "connected as " + *result.user : "connected";
   } catch (const error& e) {
     result.ok = false;
     result.status_code = e.http_status();
-    result.message = e.what();
+    // Scrubbed again here: the message may come from the token source (a refresh), and it
+    // becomes the connection's last_error, stored in plaintext.
+    result.message = client.scrub(e.what());
   }
   return result;
 }

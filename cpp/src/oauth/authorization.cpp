@@ -9,6 +9,7 @@
 #include "harvest_connect/oauth/account_check.hpp"
 #include "harvest_connect/oauth/authorization_request.hpp"
 #include "harvest_connect/oauth/callback.hpp"
+#include "harvest_connect/oauth/connection_secrets.hpp"
 #include "harvest_connect/oauth/token_client.hpp"
 
 namespace harvest_connect::oauth {
@@ -116,7 +117,8 @@ model::Connection complete(store::Store& store, const Context& ctx, const Author
   }
   http::Client client(token_client_options(client_options));
   TokenRequest request = code_exchange_request(ctx.client, grant.code, redirect_uri, verifier);
-  TokenResponse tokens = request_token(client, request, GrantType::authorization_code, ctx.user_agent);
+  TokenResponse tokens = request_token(client, request, GrantType::authorization_code, ctx.user_agent,
+                                       connection_secrets(ctx.credentials));
   if (verdict == AccountGrant::check_accounts) {
     if (!grant.scope && tokens.scope) {
       scope = parse_scope(*tokens.scope, ctx.credentials.account_id);

@@ -43,14 +43,16 @@ class WipedArena {
   boost::json::monotonic_resource resource_;
 };
 
-std::string describe_error_body(const boost::json::object& obj, std::string& code) {
+// Scrubbed before printable() shortens it, so that neither a control character (which
+// printable() would turn into '?') nor the cut can hide a secret from the scrubber.
+std::string describe_error_body(const boost::json::object& obj, std::string& code, const model::Scrubber& scrubber) {
   const auto* err = obj.if_contains("error");
   if (!err || !err->is_string()) return {};
-  code = detail::printable(err->as_string(), 64);
+  code = detail::printable(scrubber.scrub(err->as_string()), 64);
   std::string text = code;
   const auto* description = obj.if_contains("error_description");
   if (description && description->is_string() && !description->as_string().empty())
-    text += " (" + detail::printable(description->as_string()) + ")";
+    text += " (" + detail::printable(scrubber.scrub(description->as_string())) + ")";
   return text;
 }
 
@@ -69,7 +71,8 @@ std::string advice(const std::string& code) {
 
 }  // namespace
 
-TokenResponse parse_token_response(int http_status, std::string_view body, GrantType grant) {
+TokenResponse parse_token_response(int http_status, std::string_view body, GrantType grant,
+                                   const model::Scrubber& scrubber) {
   if (body.size() > max_token_response_size)
     fail(http_status, "the token endpoint's answer is larger than " + std::to_string(max_token_response_size / 1024) +
                           " KiB, so it was not read; check token_url");
@@ -82,7 +85,7 @@ TokenResponse parse_token_response(int http_status, std::string_view body, Grant
 
   if (http_status != 200) {
     std::string code;
-    std::string text = obj ? describe_error_body(*obj, code) : std::string();
+    std::string text = obj ? describe_error_body(*obj, code, scrubber) : std::string();
     if (!code.empty())
       fail(http_status,
            "the token endpoint refused the request: " + text + " (HTTP " + std::to_string(http_status) + "); " +
@@ -94,7 +97,7 @@ TokenResponse parse_token_response(int http_status, std::string_view body, Grant
   if (!obj) fail(http_status, "the token endpoint's answer is not a JSON object; check token_url");
   {
     std::string code;
-    std::string text = describe_error_body(*obj, code);
+    std::string text = describe_error_body(*obj, code, scrubber);
     if (!code.empty()) fail(http_status, "the token endpoint refused the request: " + text + "; " + advice(code), code);
   }
 
@@ -108,7 +111,7 @@ TokenResponse parse_token_response(int http_status, std::string_view body, Grant
   if (!type || !type->is_string())
     fail(http_status, "the token endpoint's answer has no token_type; check token_url");
   if (!iequals(type->as_string(), "bearer"))
-    fail(http_status, "the token endpoint issued a token of type '" + detail::printable(type->as_string(), 32) +
+    fail(http_status, "the token endpoint issued a token of type '" + detail::printable(scrubber.scrub(type->as_string()), 32) +
                           "', but only bearer tokens are supported");
 
   if (const auto* expires = obj->if_contains("expires_in"); expires && !expires->is_null()) {

@@ -26,6 +26,7 @@
 #include "harvest_connect/harvest/token_source.hpp"
 #include "harvest_connect/harvest/transport.hpp"
 #include "harvest_connect/http/message.hpp"
+#include "harvest_connect/model/scrubber.hpp"
 
 namespace harvest_connect::harvest {
 
@@ -37,6 +38,9 @@ struct ClientConfig {
   // Identifies the account for the shared rate limiter without being secret; empty: a
   // SHA-256 digest of the API URL and the account ID.
   std::string account_key;
+  // The connection's secrets (oauth/connection_secrets.hpp), removed with the account ID and
+  // the token in use from every message and body of the errors thrown (model/scrubber.hpp).
+  model::Scrubber secrets;
 };
 
 struct ClientOptions {
@@ -83,6 +87,9 @@ class HarvestClient {
   [[nodiscard]] const ClientOptions& options() const noexcept;
   // Requests sent so far by this client (all attempts), and token refreshes it caused.
   [[nodiscard]] std::uint64_t requests_sent() const noexcept;
+  // `text` without the connection's secrets or control characters: for a message built from
+  // an error this client threw or from a server's answer (ping, last_error).
+  [[nodiscard]] std::string scrub(std::string_view text) const;
 
   struct State;
 

@@ -2,13 +2,17 @@
 // Sends token requests (oauth/token_request.hpp) and revocations (RFC 7009) over the HTTPS
 // client, without following redirects, with the answer capped at max_token_response_size.
 // Failures are errc::token_error (an HTTP error, an OAuth error body, a malformed or
-// oversized answer) or the client's own network, TLS and timeout errors. Messages never
-// hold the code, a token, the verifier or the client secret, even if the server echoes one.
+// oversized answer) or the client's own network, TLS and timeout errors. Messages, bodies
+// and error codes of the errors thrown pass through a model::Scrubber that knows the
+// request's secrets (every form field but grant_type, redirect_uri, client_id and
+// token_type_hint; the client secret of an HTTP Basic header) and `connection_secrets`: they
+// never hold a secret in any encoding, nor a control character, even if the server echoes one.
 
 #include <string>
 
 #include "harvest_connect/crypto/secret.hpp"
 #include "harvest_connect/http/client.hpp"
+#include "harvest_connect/model/scrubber.hpp"
 #include "harvest_connect/oauth/token_request.hpp"
 #include "harvest_connect/oauth/token_response.hpp"
 
@@ -18,7 +22,8 @@ namespace harvest_connect::oauth {
 [[nodiscard]] http::ClientOptions token_client_options(http::ClientOptions base = {});
 
 [[nodiscard]] TokenResponse request_token(http::Client& client, const TokenRequest& request, GrantType grant,
-                                          const std::string& user_agent);
+                                          const std::string& user_agent,
+                                          const model::Scrubber& connection_secrets = {});
 
 // RFC 7009 revocation of one token (token_type_hint "refresh_token" or "access_token").
 // Throws errc::token_error when the endpoint answers other than 200.

@@ -8,7 +8,8 @@
 // Anything else is errc::token_error. An RFC 6749 error body ({"error", "error_description"})
 // becomes errc::token_error carrying the server's error code (error::server_error()) and its
 // description in the message. Bodies over max_token_response_size are refused unread.
-// No message ever repeats a token.
+// No message ever repeats a token: the server's error code and description pass through
+// `scrubber` (the request's and the connection's secrets, model/scrubber.hpp) first.
 
 #include <chrono>
 #include <cstddef>
@@ -17,6 +18,7 @@
 #include <string_view>
 
 #include "harvest_connect/crypto/secret.hpp"
+#include "harvest_connect/model/scrubber.hpp"
 
 namespace harvest_connect::oauth {
 
@@ -33,6 +35,7 @@ struct TokenResponse {
   std::optional<crypto::Secret> scope;     // may hold account IDs
 };
 
-[[nodiscard]] TokenResponse parse_token_response(int http_status, std::string_view body, GrantType grant);
+[[nodiscard]] TokenResponse parse_token_response(int http_status, std::string_view body, GrantType grant,
+                                                const model::Scrubber& scrubber = {});
 
 }  // namespace harvest_connect::oauth
