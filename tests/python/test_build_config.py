@@ -1,0 +1,58 @@
+"""What `pip install .` needs from the machine (issue 14 §2), checked by configuring the
+checkout's CMake project (configure only, no compiling): Boost's headers come from the
+boost-headers package when asked or when no Boost >= 1.81 is installed, and a missing
+OpenSSL, SQLite or boost-headers stops CMake with one line naming what to install."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import List
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CMAKE = shutil.which("cmake", path=str(Path(sys.executable).parent)) or shutil.which("cmake")
+
+pytestmark = pytest.mark.skipif(CMAKE is None or not (ROOT / "CMakeLists.txt").exists(),
+                                reason="needs CMake and the source checkout")
+
+
+def configure(tmp_path: Path, *defines: str) -> "subprocess.CompletedProcess[str]":
+    args: List[str] = [str(CMAKE), "-S", str(ROOT), "-B", str(tmp_path / "build"),
+                       "-DHARVEST_CONNECT_TESTS=OFF", *defines]
+    return subprocess.run(args, capture_output=True, text=True, timeout=300)
+
+
+def test_boost_headers_from_pypi_configure(tmp_path: Path) -> None:
+    pytest.importorskip("boost_headers")  # a build requirement: in the venv that builds
+    result = configure(tmp_path, "-DHARVEST_CONNECT_BOOST_FROM_PYPI=ON", f"-DPython_EXECUTABLE={sys.executable}")
+    assert result.returncode == 0, result.stderr
+    assert "headers from the boost-headers Python package" in result.stdout
+    cache = (tmp_path / "build" / "CMakeCache.txt").read_text()
+    assert "Boost_DIR:PATH=" in cache and "pkgRedirects" in cache
+
+
+def test_no_boost_and_no_boost_headers_is_one_line_naming_the_fix(tmp_path: Path) -> None:
+    # An interpreter that cannot import boost_headers: python3 -I ignores the venv's paths.
+    fake = tmp_path / "python-without-boost-headers"
+    fake.write_text(f"#!/bin/sh\nexec {sys.executable} -I -S \"$@\"\n")
+    fake.chmod(0o755)
+    result = configure(tmp_path, "-DHARVEST_CONNECT_BOOST_FROM_PYPI=ON", f"-DPython_EXECUTABLE={fake}")
+    assert result.returncode != 0
+    assert "has no boost-headers package: pip install 'boost-headers>=1.81,<1.83'" in result.stderr
+    assert "libboost1.81-dev" in result.stderr and "brew install boost" in result.stderr
+
+
+@pytest.mark.parametrize("package, names", [
+    ("OpenSSL", ["install libssl-dev (Debian/Ubuntu), openssl-devel (Fedora)", "brew install openssl@3"]),
+    ("SQLite3", ["install libsqlite3-dev (Debian/Ubuntu), sqlite-devel (Fedora)", "brew install sqlite"]),
+])
+def test_a_missing_system_library_is_one_line_naming_the_package(tmp_path: Path, package: str,
+                                                                 names: List[str]) -> None:
+    result = configure(tmp_path, f"-DCMAKE_DISABLE_FIND_PACKAGE_{package}=TRUE")
+    assert result.returncode != 0
+    for name in names:
+        assert name in result.stderr.replace("\n  ", " "), result.stderr
