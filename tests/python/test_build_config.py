@@ -56,3 +56,27 @@ def test_a_missing_system_library_is_one_line_naming_the_package(tmp_path: Path,
     assert result.returncode != 0
     for name in names:
         assert name in result.stderr.replace("\n  ", " "), result.stderr
+
+
+def make_dry_run(target: str) -> str:
+    """The commands `make TARGET` would run from scratch (nothing is run: -n; -B as if fresh)."""
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("needs make")
+    result = subprocess.run([make, "-n", "-B", target], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_make_python_installs_only_what_building_and_using_need() -> None:
+    commands = make_dry_run("python")
+    assert "scripts/build-requirements.py" in commands
+    for test_only in ("test-requirements.py", "chromium", "clang"):
+        assert test_only not in commands, test_only
+    demo = make_dry_run("demo")
+    assert "test-requirements.py" not in demo and "harvest-connect demo" in demo
+
+
+def test_make_py_test_still_installs_the_test_tools() -> None:
+    commands = make_dry_run("py-test")
+    assert "test-requirements.py" in commands and "chromium" in commands
