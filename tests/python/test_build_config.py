@@ -5,6 +5,7 @@ OpenSSL, SQLite or boost-headers stops CMake with one line naming what to instal
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -16,8 +17,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 CMAKE = shutil.which("cmake", path=str(Path(sys.executable).parent)) or shutil.which("cmake")
 
-pytestmark = pytest.mark.skipif(CMAKE is None or not (ROOT / "CMakeLists.txt").exists(),
-                                reason="needs CMake and the source checkout")
+pytestmark = [
+    pytest.mark.skipif(CMAKE is None or not (ROOT / "CMakeLists.txt").exists(),
+                       reason="needs CMake and the source checkout"),
+    # They run no code of ours, so the sanitized run (make py-test-sanitize) would only repeat them.
+    pytest.mark.skipif("libasan" in os.environ.get("LD_PRELOAD", ""),
+                       reason="build configuration checks: the plain suite runs them"),
+]
 
 
 def configure(tmp_path: Path, *defines: str) -> "subprocess.CompletedProcess[str]":
