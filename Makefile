@@ -17,7 +17,7 @@ export CCACHE_NOHASHDIR := 1
 LAUNCHER = $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE),)
 
 .PHONY: all deps test-deps venv test-venv cpp cpp-test package-test python py-test test demo bench clean \
-        sanitize-test cpp-test-sanitize python-sanitize py-test-sanitize fuzz fuzz-smoke wheel wheel-check
+        sanitize-test cpp-test-sanitize python-sanitize py-test-sanitize fuzz fuzz-smoke wheel wheel-check source-check
 
 all: test
 
@@ -98,6 +98,12 @@ wheel: venv
 # the demo and a store round trip there; needs root. Takes minutes the first time.
 wheel-check: wheel
 	scripts/wheel-check.sh $$(ls -t $(DIST)/harvest_connect-*.whl | head -n1) $(BUILD)/wheel-check
+
+# pip install . of the committed sources (git archive HEAD) in a minimal Debian that has a
+# compiler and OpenSSL's and SQLite's development files but no Boost, then the demo there.
+# Needs root and the network to PyPI; compiles the engine inside (many minutes).
+source-check:
+	scripts/source-check.sh $(BUILD)/source-check
 
 # --- ASan + UBSan ------------------------------------------------------------------
 # The C++ suite in build/cpp-sanitize, and the Python suite against the _core built there,
