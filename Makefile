@@ -90,9 +90,9 @@ wheel: venv
 	PATH=$(abspath $(VENV)/bin):$$PATH nice -n 10 $(VENV)/bin/pip wheel -q --no-build-isolation --no-deps -w $(WHEEL_RAW) \
 	  -Cbuild-dir=$(WHEEL_BUILD) -Ccmake.define.HARVEST_CONNECT_STATIC_DEPS=ON \
 	  -Ccmake.define.HARVEST_CONNECT_BOOST_FROM_PYPI=ON $(if $(CCACHE),-Ccmake.define.CMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE),) .
-	$(VENV)/bin/auditwheel repair -w $(DIST) $(WHEEL_RAW)/*.whl
+	PATH=$(abspath $(VENV)/bin):$$PATH $(VENV)/bin/auditwheel repair -w $(DIST) $(WHEEL_RAW)/*.whl
 	$(PY) scripts/wheel-contents.py $(DIST)/harvest_connect-*.whl
-	$(VENV)/bin/auditwheel show $(DIST)/harvest_connect-*.whl
+	PATH=$(abspath $(VENV)/bin):$$PATH $(VENV)/bin/auditwheel show $(DIST)/harvest_connect-*.whl
 
 # Installs the wheel in a minimal Debian (debootstrap, cached in build/wheel-check) and runs
 # the demo and a store round trip there; needs root. Takes minutes the first time.

@@ -15,7 +15,8 @@ with tempfile.TemporaryDirectory() as tmp:
                                 user_agent="wheel-check (ops@example.com)")
     with hc.Store.open(path, key=key) as store:
         conn = store.connection("acme")
-        assert conn.name == "acme" and conn.status == "not_authorized" and conn.has_account_id, conn
+        assert conn.name == "acme" and conn.status == "not_authorized" and conn.oauth_client == "app", conn
+        assert conn.user_agent == "wheel-check (ops@example.com)" and "123456" not in conn.account_id
         assert [c.name for c in store.connections()] == ["acme"]
         assert store.oauth_client("app").client_id == "wheel-check-client"
         problems = store.verify()
