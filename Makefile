@@ -16,8 +16,8 @@ export CCACHE_BASEDIR := $(abspath .)
 export CCACHE_NOHASHDIR := 1
 LAUNCHER = $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE),)
 
-.PHONY: all deps test-deps venv test-venv cpp cpp-test package-test python py-test test demo bench clean \
-        sanitize-test cpp-test-sanitize python-sanitize py-test-sanitize fuzz fuzz-smoke wheel wheel-check source-check
+.PHONY: all deps venv cpp cpp-test package-test python py-test test demo bench clean \
+        sanitize-test cpp-test-sanitize python-sanitize py-test-sanitize fuzz fuzz-smoke
 
 all: test
 
@@ -28,6 +28,7 @@ TEST_SYSTEM_PACKAGES ?= chromium
 deps:
 	scripts/install-deps.sh
 
+.PHONY: test-deps test-venv
 test-deps:
 	scripts/install-deps.sh $(TEST_SYSTEM_PACKAGES)
 
@@ -80,6 +81,7 @@ py-test: test-venv python
 # OpenSSL and SQLite linked statically from Debian's archives, Boost's headers from the
 # boost-headers package (Boost.JSON/URL compiled in), then auditwheel names the manylinux
 # policy the module meets. make wheel fails if auditwheel had to bundle any library.
+.PHONY: wheel wheel-check source-check
 WHEEL_BUILD := $(BUILD)/wheel-static
 WHEEL_RAW   := $(BUILD)/wheel-raw
 DIST        := dist
@@ -95,7 +97,8 @@ wheel: venv
 	PATH=$(abspath $(VENV)/bin):$$PATH $(VENV)/bin/auditwheel show $(DIST)/harvest_connect-*.whl
 
 # Installs the wheel in a minimal Debian (debootstrap, cached in build/wheel-check) and runs
-# the demo and a store round trip there; needs root. Takes minutes the first time.
+# the demo and a store round trip there; needs root. Takes minutes the first time. (make clean
+# removes build/ with --one-file-system: never into a mount an interrupted check left behind.)
 wheel-check: wheel
 	scripts/wheel-check.sh $$(ls -t $(DIST)/harvest_connect-*.whl | head -n1) $(BUILD)/wheel-check
 
@@ -162,6 +165,5 @@ bench: python
 	$(CMAKE) --build $(CPP_BUILD) -j $(JOBS) --target crypto_bench
 	$(PY) tests/bench/run.py $(BENCH_ARGS)
 
-# --one-file-system: never follow a mount left inside build/wheel-check's chroot.
 clean:
 	rm -rf --one-file-system $(BUILD) $(VENV) $(DIST)
