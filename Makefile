@@ -22,8 +22,8 @@ LAUNCHER = $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE),)
 all: test
 
 # System packages the tests need beyond the build: Debian's Chromium for the real-browser
-# OAuth test (Playwright drives it with executable_path; no browser download).
-TEST_SYSTEM_PACKAGES ?= chromium
+# OAuth test (Playwright drives it with executable_path; no browser download), GoogleTest.
+TEST_SYSTEM_PACKAGES ?= chromium libgtest-dev
 
 deps:
 	scripts/install-deps.sh
@@ -54,7 +54,7 @@ test-venv: test-deps venv $(VENV)/.test-ready
 SAN_PY_DEFS = -DHARVEST_CONNECT_PYTHON=ON -DPython_EXECUTABLE=$(abspath $(PY)) \
   -Dpybind11_DIR=$$($(PY) -m pybind11 --cmakedir)
 
-cpp: venv
+cpp: test-deps venv
 	$(CMAKE) -S . -B $(CPP_BUILD) -G Ninja -DCMAKE_MAKE_PROGRAM=$(abspath $(VENV)/bin/ninja) $(LAUNCHER) \
 	  -DHARVEST_CONNECT_TESTS=ON -DHARVEST_CONNECT_SANITIZE=$(SANITIZE) $(if $(filter ON,$(SANITIZE)),$(SAN_PY_DEFS),)
 	$(CMAKE) --build $(CPP_BUILD) -j $(JOBS)
