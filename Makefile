@@ -158,7 +158,7 @@ demo: python
 
 # Benchmarks against requests + requests-oauthlib (issue 8): tests/bench/results.md and .json.
 # BENCH_ARGS=--quick for a shorter run. The C++ tree provides the crypto micro-benchmark.
-bench: python
+bench: test-deps python
 	$(VENV)/bin/pip install -q requests requests-oauthlib
 	$(CMAKE) -S . -B $(CPP_BUILD) -G Ninja -DCMAKE_MAKE_PROGRAM=$(abspath $(VENV)/bin/ninja) \
 	  -DHARVEST_CONNECT_TESTS=ON -DHARVEST_CONNECT_SANITIZE=$(SANITIZE)
