@@ -18,7 +18,6 @@ import os
 import pty
 import re
 import select
-import signal
 import subprocess
 import sys
 import time
@@ -42,31 +41,32 @@ def newcomer_blocks() -> List[Tuple[str, str]]:
 def run_in_terminal(script: str, env: Dict[str, str], cwd: Path, answers: Dict[str, str],
                     on_output: Optional[Callable[[str], Optional[str]]] = None,
                     timeout: float = 120.0) -> Tuple[int, str]:
-    """Runs ``bash -e -c script`` on a pseudo-terminal, typing answers[prompt] each time a
-    prompt appears and whatever on_output returns for the output so far; returns the exit
-    status and everything the terminal showed."""
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: bash on the terminal
-        try:
-            os.chdir(cwd)
-            os.execve("/bin/bash", ["bash", "-e", "-c", script], env)
-        finally:
-            os._exit(127)
+    """Runs ``bash -e -c script`` on a pseudo-terminal that is its controlling terminal (so
+    getpass prompts there), typing answers[prompt] each time a prompt appears and whatever
+    on_output returns for the output so far; returns the exit status and everything shown.
+
+    setsid(1) makes the terminal the controlling one, instead of pty.fork(): the emulator's
+    threads run in this process, and forking a threaded process is unsafe (Python 3.12 warns)."""
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen(["setsid", "--wait", "--ctty", "bash", "-e", "-c", script], cwd=cwd, env=env,
+                                stdin=slave, stdout=slave, stderr=slave, close_fds=True)
+    finally:
+        os.close(slave)
     shown = ""
     seen = 0      # the output up to here has been answered
     deadline = time.monotonic() + timeout
-    finished = False
     try:
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise AssertionError(f"the block did not finish within {timeout} s; the terminal showed:\n{shown}")
-            ready, _, _ = select.select([fd], [], [], left)
+            ready, _, _ = select.select([master], [], [], left)
             if not ready:
                 continue
             try:
-                chunk = os.read(fd, 4096)
-            except OSError:  # EIO: the child has closed the terminal
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO: every process on the terminal has closed it
                 break
             if not chunk:
                 break
@@ -77,19 +77,18 @@ def run_in_terminal(script: str, env: Dict[str, str], cwd: Path, answers: Dict[s
                     break
                 at, prompt = min(hits)
                 seen = at + len(prompt)
-                os.write(fd, (answers[prompt] + "\n").encode())
+                os.write(master, (answers[prompt] + "\n").encode())
             if on_output is not None:
                 reply = on_output(shown)
                 if reply is not None:
                     seen = len(shown)
-                    os.write(fd, (reply + "\n").encode())
-        finished = True
+                    os.write(master, (reply + "\n").encode())
+        return proc.wait(timeout=max(deadline - time.monotonic(), 1.0)), shown
     finally:
-        if not finished:  # timed out or failed: stop bash and what it runs
-            os.kill(pid, signal.SIGKILL)
-        _, status = os.waitpid(pid, 0)   # the terminal is closed: bash is exiting
-        os.close(fd)
-    return os.waitstatus_to_exitcode(status), shown
+        if proc.poll() is None:  # timed out or failed: stop it
+            proc.kill()
+            proc.wait()
+        os.close(master)
 
 
 @pytest.fixture
