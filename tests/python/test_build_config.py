@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import List
+from typing import List, Tuple
 
 import pytest
 
@@ -39,6 +39,34 @@ def test_boost_headers_from_pypi_configure(tmp_path: Path) -> None:
     assert "headers from the boost-headers Python package" in result.stdout
     cache = (tmp_path / "build" / "CMakeCache.txt").read_text()
     assert "Boost_DIR:PATH=" in cache and "pkgRedirects" in cache
+
+
+def system_boost_configs() -> List[Path]:
+    """The installed Boost CMake packages (…/cmake/Boost-1.81.0) find_package could use."""
+    found = []
+    for root in ("/usr/lib", "/lib", "/usr/lib64", "/usr/local/lib"):
+        for pattern in ("cmake/Boost-*", "*/cmake/Boost-*"):
+            found += [d for d in Path(root).glob(pattern) if d.is_dir()]
+    return found
+
+
+def test_without_a_system_boost_the_build_takes_boost_headers(tmp_path: Path) -> None:
+    pytest.importorskip("boost_headers")
+    # The machine's own Boost, hidden from find_package (the default is AUTO).
+    hidden = ";".join(str(d) for d in system_boost_configs())
+    result = configure(tmp_path, f"-DPython_EXECUTABLE={sys.executable}", f"-DCMAKE_IGNORE_PATH={hidden}")
+    assert result.returncode == 0, result.stderr
+    assert "headers from the boost-headers Python package" in result.stdout
+
+
+def test_a_system_boost_is_preferred(tmp_path: Path) -> None:
+    def version(d: Path) -> Tuple[int, ...]:
+        return tuple(int(x) for x in d.name.split("-")[1].split(".")[:2])
+    if not [d for d in system_boost_configs() if version(d) >= (1, 81)]:
+        pytest.skip("no Boost >= 1.81 installed here")
+    result = configure(tmp_path, f"-DPython_EXECUTABLE={sys.executable}")
+    assert result.returncode == 0, result.stderr
+    assert "boost-headers" not in result.stdout
 
 
 def test_no_boost_and_no_boost_headers_is_one_line_naming_the_fix(tmp_path: Path) -> None:
