@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
@@ -92,7 +92,7 @@ def run_in_terminal(script: str, env: Dict[str, str], cwd: Path, answers: Dict[s
 
 
 @pytest.fixture
-def newcomer(tmp_path: Path):
+def newcomer(tmp_path: Path) -> Iterator[Tuple[Path, Dict[str, str], HarvestEmulator]]:
     """A fresh HOME with no harvest-connect variables, harvest-connect on PATH, and the emulator."""
     home = tmp_path / "home"
     home.mkdir(mode=0o700)
@@ -120,7 +120,7 @@ def test_the_page_marks_its_commands() -> None:
     assert kinds == ["sh", "sh", "python", "sh", "sh", "sh"], kinds
 
 
-def test_a_newcomer_follows_the_page(newcomer) -> None:
+def test_a_newcomer_follows_the_page(newcomer: Tuple[Path, Dict[str, str], HarvestEmulator]) -> None:
     home, env, emu = newcomer
     work = home / "work"
     work.mkdir()
