@@ -56,7 +56,7 @@ class TinyProxy:
     def __init__(self, directory: Path, connect_ports: List[int], auth: Optional[Tuple[str, str]] = None) -> None:
         # Not skipped when missing: `make test` installs it (TEST_SYSTEM_PACKAGES), and a skip
         # would hide that the proxy support went untested.
-        assert shutil.which("tinyproxy"), "tinyproxy is not installed: run `make deps` (or apt-get install tinyproxy)"
+        assert shutil.which("tinyproxy"), "tinyproxy is not installed: run `make test-deps` (or apt-get install tinyproxy)"
         directory.mkdir(parents=True, exist_ok=True)
         self.log = directory / "tinyproxy.log"
         self.auth = auth
