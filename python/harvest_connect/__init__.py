@@ -55,6 +55,15 @@ TestResult._repr_html_ = _display.result_html  # type: ignore[method-assign,assi
 
 __version__: str = _core.__version__
 
+
+def __getattr__(name: str) -> object:
+    # hc.notebook without importing ipywidgets for every user of the package.
+    if name == "notebook":
+        import importlib
+
+        return importlib.import_module(".notebook", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 __all__ = [
     "Key",
     "Store",

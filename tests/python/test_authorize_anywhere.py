@@ -5,8 +5,10 @@ over SSH (the paste flow through input(), never sys.stdin) and `harvest-connect 
 from __future__ import annotations
 
 import contextlib
+import html
 import io
 import os
+import re
 import subprocess
 import sys
 import time
@@ -47,12 +49,17 @@ class _Unreadable(io.StringIO):
 
 @pytest.fixture
 def fake_kernel(monkeypatch):
-    """What in_kernel() sees in Jupyter: ipykernel loaded, get_ipython() a shell with a kernel."""
-    shell = types.SimpleNamespace(kernel=object())
+    """What in_kernel() sees in Jupyter: ipykernel loaded, get_ipython() a shell with a kernel;
+    IPython.display records the HTML the notebook would show (shell.shown)."""
+    shell = types.SimpleNamespace(kernel=object(), shown=[])
     ipython = types.ModuleType("IPython")
     ipython.get_ipython = lambda: shell  # type: ignore[attr-defined]
+    display = types.ModuleType("IPython.display")
+    display.HTML = lambda markup: markup  # type: ignore[attr-defined]
+    display.display = shell.shown.append  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
     monkeypatch.setitem(sys.modules, "IPython", ipython)
+    monkeypatch.setitem(sys.modules, "IPython.display", display)
     monkeypatch.setattr(sys, "stdin", _Unreadable())
     return shell
 
@@ -85,7 +92,7 @@ def test_no_display_on_linux_is_a_remote_browser():
     assert authorization.browser_is_remote({})
 
 
-def test_remote_kernel_authorizes_through_input_never_stdin(emu, store, fake_kernel, monkeypatch, capsys):
+def test_remote_kernel_authorizes_through_input_never_stdin(emu, store, fake_kernel, monkeypatch):
     s = make_setup(emu, store)
     monkeypatch.setenv("JUPYTERHUB_USER", "ann")
 
@@ -96,8 +103,9 @@ def test_remote_kernel_authorizes_through_input_never_stdin(emu, store, fake_ker
     seen = []
 
     def user_pastes(prompt: str) -> str:
-        shown = capsys.readouterr().err
-        url = next(line for line in shown.splitlines() if line.startswith("http"))
+        links = re.findall(r'href="([^"]+)"', "".join(fake_kernel.shown))  # the clickable link
+        assert len(links) == 1
+        url = html.unescape(links[0])
         seen.append(url)
         return emu.approve(url)  # the user approves in their browser and pastes where it ended up
 
