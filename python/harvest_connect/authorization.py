@@ -207,6 +207,12 @@ def authorize_by_paste(self: "Connection", *, ca_file: Optional[str] = None,
         answer = read_line("address: ").strip()
     except EOFError:  # stdin closed: nothing was pasted
         answer = ""
+    except NotImplementedError:  # ipykernel's StdinNotImplementedError: the front end takes no input
+        from .errors import AuthorizationError
+
+        raise AuthorizationError("this notebook front end cannot ask for input, so the address cannot be pasted "
+                                 "here; use url = conn.authorization_url() and then "
+                                 "conn.complete_authorization(address) in the next cell") from None
     if not answer:
         from .errors import AuthorizationError
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import html
 import io
+import json
 import os
 import re
 import subprocess
@@ -202,3 +203,70 @@ def test_cli_paste_with_a_denied_consent_stores_nothing(home, emu):
     assert "authorized" not in out
     with hc.Store.open(home / "store.db", key_file=home / "master.key") as s:
         assert not s.connection("acme").has_tokens
+
+
+# --- in a real Jupyter kernel --------------------------------------------------------------
+
+KERNEL_CODE = """
+import harvest_connect as hc
+store = hc.Store.open({store!r}, key_file={key!r})
+conn = store.connection("acme")
+try:
+    conn.authorize(timeout=5)
+except hc.HarvestConnectError as exc:
+    print("FAILED", exc)
+print("STATUS", store.connection("acme").status)
+"""
+
+
+@pytest.fixture
+def kernel(home, monkeypatch):
+    """A real ipykernel (the venv's python3 kernel) on a JupyterHub: JUPYTERHUB_USER is set."""
+    manager = pytest.importorskip("jupyter_client.manager")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HARVEST_CONNECT_", "SSH_"))}
+    env.update(JUPYTERHUB_USER="ann", BROWSER="false")
+    km, kc = manager.start_new_kernel(kernel_name="python3", env=env, cwd=str(home), startup_timeout=120)
+    try:
+        yield kc
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def _iopub_until_idle(kc, msg_id: str) -> list:
+    messages = []
+    while True:
+        msg = kc.get_iopub_msg(timeout=60)
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        messages.append(msg)
+        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            return messages
+
+
+@pytest.mark.slow
+def test_a_real_remote_kernel_shows_a_link_and_asks_with_input(kernel, home, emu):
+    code = KERNEL_CODE.format(store=str(home / "store.db"), key=str(home / "master.key"))
+    msg_id = kernel.execute(code, allow_stdin=True)
+    request = kernel.get_stdin_msg(timeout=60)  # input(): the notebook shows a text box
+    assert request["msg_type"] == "input_request"
+    shown = []
+    while not any("href=" in s for s in shown):
+        msg = kernel.get_iopub_msg(timeout=60)
+        if msg["msg_type"] == "display_data":
+            shown.append(msg["content"]["data"].get("text/html", ""))
+    url = html.unescape(re.search(r'href="([^"]+)"', "".join(shown)).group(1))
+    kernel.input(emu.approve(url))
+    outputs = json.dumps([m["content"] for m in _iopub_until_idle(kernel, msg_id)])
+    assert "STATUS authorized" in outputs and "FAILED" not in outputs
+    secret = home.joinpath("secret").read_text()
+    assert secret not in outputs + "".join(shown) and str(emu.account_id) not in outputs + "".join(shown)
+
+
+@pytest.mark.slow
+def test_a_real_kernel_without_input_support_says_what_to_do(kernel, home):
+    code = KERNEL_CODE.format(store=str(home / "store.db"), key=str(home / "master.key"))
+    msg_id = kernel.execute(code, allow_stdin=False)  # what nbclient and some front ends do
+    outputs = json.dumps([m["content"] for m in _iopub_until_idle(kernel, msg_id)])
+    assert "cannot ask for input" in outputs and "complete_authorization" in outputs
+    assert "STATUS not_authorized" in outputs
