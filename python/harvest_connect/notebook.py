@@ -113,7 +113,11 @@ class ConnectionForm:
         self.cancel.on_click(lambda _: self.cancel_authorization())
         picked = NEW_CONNECTION
         if name is not None:
-            existing = self.store.connection(name)  # NotFoundError when there is none
+            try:
+                existing = self.store.connection(name)
+            except HarvestConnectError:  # NotFoundError: the store the form opened is not left open
+                self.close()
+                raise
             if existing.oauth_client is None:
                 self.close()
                 raise ValidationError(f"connection {existing.name!r} uses a personal access token, which this form "

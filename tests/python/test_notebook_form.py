@@ -257,6 +257,22 @@ def test_without_a_store_the_form_opens_the_default_one_and_close_closes_it(tmp_
     assert form.store.closed
 
 
+def test_an_unknown_name_closes_the_store_the_form_opened(tmp_path, monkeypatch):
+    key = hc.Key.generate()
+    opened = []
+    real_open = hc._core.Store.open
+
+    def recording_open(*args: Any, **kwargs: Any) -> hc.Store:
+        store = real_open(str(tmp_path / "store.db"), key=key)
+        opened.append(store)
+        return store
+
+    monkeypatch.setattr(hc._core.Store, "open", staticmethod(recording_open))
+    with pytest.raises(hc.NotFoundError):
+        connection_form(name="nobody", remote=True)
+    assert len(opened) == 1 and opened[0].closed
+
+
 def test_a_personal_access_token_connection_is_not_edited_here(emu, store):
     store.create_token_connection("pat", access_token=emu.create_personal_access_token(),
                                   account_id=str(emu.account_id))
