@@ -25,7 +25,7 @@ from ._core import (  # noqa: E402
     default_store_path,
     default_user_agent,
 )
-from .client import HarvestClient
+from .client import HarvestClient, connect
 from .errors import (
     ApiError,
     AuthorizationError,
@@ -43,12 +43,26 @@ from .errors import (
 )
 
 from . import authorization as _authorization
+from . import display as _display
 
 # The authorization methods that need Python (browser, Ctrl-C, Jupyter) join the engine's.
 Connection.authorize = _authorization.authorize  # type: ignore[method-assign,assignment]
 Connection.authorization_url = _authorization.authorization_url  # type: ignore[method-assign,assignment]
+# How they show in Jupyter (an HTML table; the plain repr stays the engine's).
+Connection._repr_html_ = _display.connection_html  # type: ignore[method-assign,assignment]
+Store._repr_html_ = _display.store_html  # type: ignore[method-assign,assignment]
+TestResult._repr_html_ = _display.result_html  # type: ignore[method-assign,assignment]
 
 __version__: str = _core.__version__
+
+
+def __getattr__(name: str) -> object:
+    # hc.notebook without importing ipywidgets for every user of the package.
+    if name == "notebook":
+        import importlib
+
+        return importlib.import_module(".notebook", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "Key",
@@ -57,6 +71,7 @@ __all__ = [
     "Connection",
     "Problem",
     "HarvestClient",
+    "connect",
     "TestResult",
     "default_store_path",
     "default_key_file_path",

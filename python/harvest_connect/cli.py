@@ -493,12 +493,17 @@ def _connection_fields(p: argparse.ArgumentParser) -> None:
 # --- commands: authorize / disconnect --------------------------------------------------
 
 def _cmd_authorize(args: argparse.Namespace) -> int:
-    from . import authorization  # noqa: F401 - attaches Connection.authorize
+    from . import authorization  # also attaches Connection.authorize
 
     with _open_store(args) as store:
         conn = store.connection(args.name)
-        conn.authorize(open_browser=not args.no_browser, port=args.port, timeout=args.timeout,
-                       ca_file=args.ca_file)
+        if args.paste:
+            # No receiver on this computer: the browser may run anywhere. The address is read
+            # with input(), so it never appears on argv.
+            authorization.authorize_by_paste(conn, ca_file=args.ca_file)
+        else:
+            conn.authorize(open_browser=not args.no_browser, port=args.port, timeout=args.timeout,
+                           ca_file=args.ca_file)
         print(f"connection {conn.name!r} is authorized")
     return EXIT_OK
 
@@ -593,6 +598,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-browser", action="store_true",
                    help="print the address to open instead of opening a browser (e.g. over SSH); you can then "
                         "paste the address the browser ends up on")
+    p.add_argument("--paste", action="store_true",
+                   help="for a terminal whose browser is on another computer: print the address to open, then "
+                        "read the address the browser ends up on (no local receiver; valid 10 minutes)")
     p.add_argument("--port", type=int, metavar="P",
                    help="the loopback port to listen on (default: the redirect URI's, else a free one)")
     p.add_argument("--timeout", type=float, default=300, metavar="SECONDS",

@@ -16,7 +16,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Seque
 from . import _core
 from .errors import ApiError
 
-__all__ = ["HarvestClient", "Params"]
+__all__ = ["HarvestClient", "Params", "connect"]
 
 ParamValue = Union[str, int, float, bool, _dt.date, _dt.datetime, None]
 Params = Union[Mapping[str, ParamValue], Sequence[Tuple[str, ParamValue]], None]
@@ -105,6 +105,15 @@ def _page_records(text: str, resource: str) -> List[Any]:
     return records
 
 
+def _progress_bar(path: str, total: Optional[int]) -> Any:
+    """A tqdm.auto bar, or None when tqdm is not installed (progress is optional)."""
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, desc=path.strip("/") or "records", unit=" records")
+
+
 class HarvestClient:
     """API calls of one connection. Get one with ``conn.api()``.
 
@@ -112,14 +121,44 @@ class HarvestClient:
     an absolute URL such as a page's ``links.next`` must be on the connection's API host.
     """
 
-    __slots__ = ("_core", "_name")
+    __slots__ = ("_core", "_name", "_store")
 
     def __init__(self, core: Any, name: str = "") -> None:
         self._core = core
         self._name = name
+        # The store this client opened itself (connect() with store=None): kept open, so that
+        # token refreshes can be saved, until close().
+        self._store: Optional[_core.Store] = None
 
     def __repr__(self) -> str:
         return f"HarvestClient(connection={self._name!r}, api_url={self._core.api_url!r})"
+
+    def _repr_html_(self) -> str:
+        from .display import client_html
+
+        return client_html(self)
+
+    def __enter__(self) -> "HarvestClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Closes the store this client opened (``hc.connect(name)``); a store you passed stays open."""
+        store, self._store = self._store, None
+        if store is not None:
+            store.close()
+
+    @property
+    def store(self) -> Optional[_core.Store]:
+        """The store this client keeps open (``hc.connect(name)`` without a store), else None."""
+        return self._store
+
+    @property
+    def connection_name(self) -> str:
+        """The name of the connection this client calls the API for."""
+        return self._name
 
     @property
     def api_url(self) -> str:
@@ -145,25 +184,38 @@ class HarvestClient:
         """``DELETE path``."""
         return _decode(self._core.request("DELETE", path, _params(params), None))
 
-    def paginate(self, path: str, params: Params = None) -> Iterator[Dict[str, Any]]:
+    def paginate(self, path: str, params: Params = None, *, progress: bool = False) -> Iterator[Dict[str, Any]]:
         """Every record of a list endpoint, one at a time, across all pages (``links.next``).
 
         One page is decoded at a time while the next is fetched in the background.
+        ``progress=True`` shows a progress bar (``tqdm.auto``: a widget in Jupyter, text in a
+        terminal) whose total is Harvest's ``total_entries``; without tqdm installed it shows
+        nothing (``pip install harvest-connect[notebook]``).
         """
         stream = self._core.paginate(path, _params(params))
-        while True:
-            page = stream.next_page()
-            if page is None:
-                return
-            resource, text = page
-            del page
-            records = _page_records(text, resource)
-            del text
-            yield from records
-            # Let go of this page's records before the next page is decoded, so json.loads
-            # reuses their memory: with two pages alive it took a third more CPU (fresh memory
-            # to fault in, colder caches; tests/bench figure 1).
-            del records
+        bar = None
+        try:
+            while True:
+                page = stream.next_page()
+                if page is None:
+                    return
+                resource, text = page
+                del page
+                records = _page_records(text, resource)
+                del text
+                if progress and bar is None:
+                    bar = _progress_bar(path, stream.total_entries)
+                count = len(records)
+                yield from records
+                # Let go of this page's records before the next page is decoded, so json.loads
+                # reuses their memory: with two pages alive it took a third more CPU (fresh memory
+                # to fault in, colder caches; tests/bench figure 1).
+                del records
+                if bar is not None:
+                    bar.update(count)
+        finally:
+            if bar is not None:
+                bar.close()
 
     def pages(self, path: str, params: Params = None) -> Iterator[Dict[str, Any]]:
         """Every page of a list endpoint as its decoded JSON object."""
@@ -188,3 +240,25 @@ class HarvestClient:
         ``progress(records, total_or_None)`` is called after each page.
         """
         return int(self._core.export_jsonl(path, _params(params), str(output), progress))
+
+
+def connect(name: str, store: Optional[_core.Store] = None, **api_options: Any) -> HarvestClient:
+    """The API client of connection ``name``, in one call: ``api = hc.connect("acme")``.
+
+    With ``store=None`` the default store is opened (``Store.open()``: the key from the
+    environment or the key file) and kept open by the client, so that a notebook's later cells
+    keep working and refreshed tokens are saved; ``api.close()`` (or ``with hc.connect(...) as
+    api:``) closes it. A store you pass stays yours to close. ``api_options`` go to
+    :meth:`Connection.api` (``ca_file=``, ``rate_limit=``, ...).
+    """
+    own = store is None
+    opened = _core.Store.open() if store is None else store
+    try:
+        client: HarvestClient = opened.connection(name).api(**api_options)
+    except BaseException:
+        if own:
+            opened.close()
+        raise
+    if own:
+        client._store = opened
+    return client
