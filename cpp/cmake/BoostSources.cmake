@@ -3,16 +3,14 @@
 #   header is still usable: what the engine was developed and fuzzed with (the sanitizer and
 #   libFuzzer trees instrument Boost's parsers too);
 # - otherwise Boost's compiled library: Boost.URL's src.hpp is a bare #error from Boost 1.83 on
-#   ("src.hpp is discontinued"; Debian 13 ships 1.83). Its static archive, not the shared
-#   library: the shared libboost_url of 1.81 and 1.83 does not export every function its headers
-#   declare (params_view(params_view const&, encoding_opts) is missing, which the emulator uses:
-#   an undefined reference, or an undefined symbol when _core.so is imported), and the archive
-#   keeps _core.so free of a runtime dependency on one Boost release, as src.hpp did.
-#   (Debian's archives are position-independent, so they link into _core.so.)
+#   ("src.hpp is discontinued"; Debian 13 ships 1.83). The shared library: Debian's static
+#   archives are not position-independent (they cannot go into _core.so). Its exports are not
+#   all its headers declare: 1.81 and 1.83 lack params_view(params_view const&, encoding_opts),
+#   so the engine uses only the constructors they export.
 #
 # harvest_connect_boost_libraries(<components_var> <sources_var>) sets <components_var> to the
-# Boost components linked as static archives (targets Boost::<lib>; the installed CMake package
-# finds them again the same way) and <sources_var> to the src.hpp files to compile.
+# Boost components to link (targets Boost::<lib>; the installed CMake package finds them
+# again) and <sources_var> to the src.hpp files to compile.
 function(harvest_connect_boost_libraries components_var sources_var)
   get_target_property(boost_include_dirs Boost::headers INTERFACE_INCLUDE_DIRECTORIES)
   set(components)
@@ -32,15 +30,14 @@ function(harvest_connect_boost_libraries components_var sources_var)
     unset(src_hpp)
   endforeach()
   if(components)
-    set(Boost_USE_STATIC_LIBS ON)   # in this function's scope only
     find_package(Boost ${Boost_VERSION} EXACT CONFIG OPTIONAL_COMPONENTS ${components})
     foreach(lib IN LISTS components)
       if(NOT TARGET Boost::${lib})
         message(FATAL_ERROR "Boost ${Boost_VERSION} (${boost_include_dirs}) has no usable boost/${lib}/src.hpp "
-          "and its compiled static library libboost_${lib}.a was not found: install it (Debian: "
+          "and its compiled library libboost_${lib} was not found: install it (Debian: "
           "libboost-${lib}-dev; scripts/install-deps.sh does this).")
       endif()
-      message(STATUS "Boost.${lib}: linking Boost ${Boost_VERSION}'s static libboost_${lib}.a (its src.hpp is discontinued)")
+      message(STATUS "Boost.${lib}: linking Boost ${Boost_VERSION}'s compiled libboost_${lib} (its src.hpp is discontinued)")
     endforeach()
   endif()
   set(${components_var} ${components} PARENT_SCOPE)
