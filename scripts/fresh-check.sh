@@ -174,7 +174,7 @@ for rel in "${releases[@]}"; do
     fi
     times+=", $step $(elapsed "$t") s"
   done
-  versions=$(chroot "$root" sh -c '. /etc/os-release; printf "Debian %s, " "$VERSION_ID"; python3 --version; g++ --version | head -n1' | tr '\n' ' ')
+  versions=$(chroot "$root" sh -c 'printf "Debian %s, " "$(cat /etc/debian_version)"; python3 --version; g++ --version | head -n1' | tr '\n' ' ')
   summary+=("$times  [$versions]")
   unmount_all
   echo "fresh-check: $rel passed: ${summary[-1]}"
