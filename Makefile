@@ -128,5 +128,7 @@ FRESH_RELEASES ?= bookworm trixie
 fresh-check:
 	scripts/fresh-check.sh $(FRESH_RELEASES)
 
+# --one-file-system: never into /dev, /proc or /sys should a killed fresh-check have left them
+# mounted under build/fresh/ (read-only bind mounts then make rm fail instead).
 clean:
-	rm -rf $(BUILD) $(VENV)
+	rm -rf --one-file-system $(BUILD) $(VENV)
