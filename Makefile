@@ -17,7 +17,7 @@ export CCACHE_NOHASHDIR := 1
 LAUNCHER = $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE),)
 
 .PHONY: all deps venv cpp cpp-test package-test python py-test test demo bench clean \
-        sanitize-test cpp-test-sanitize python-sanitize py-test-sanitize fuzz fuzz-smoke
+        sanitize-test cpp-test-sanitize python-sanitize py-test-sanitize fuzz fuzz-smoke fresh-check
 
 all: test
 
@@ -167,5 +167,13 @@ bench: test-deps python
 	$(CMAKE) --build $(CPP_BUILD) -j $(JOBS) --target crypto_bench
 	$(PY) tests/bench/run.py $(BENCH_ARGS)
 
+# The README's commands on a minimal Debian 12 and 13 (debootstrap + chroot, as root; slow the
+# first time): scripts/fresh-check.sh. Not part of `test`.
+FRESH_RELEASES ?= bookworm trixie
+fresh-check:
+	scripts/fresh-check.sh $(FRESH_RELEASES)
+
+# --one-file-system: never into /dev, /proc or /sys should a killed fresh-check have left them
+# mounted under build/fresh/ (read-only bind mounts then make rm fail instead).
 clean:
 	rm -rf --one-file-system $(BUILD) $(VENV) $(DIST)

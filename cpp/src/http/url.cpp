@@ -69,7 +69,7 @@ Url Url::parse(std::string_view text) {
     invalid(relative ? "expected an absolute http:// or https:// URL, got a relative or schemeless reference"
                      : "the text is not a well-formed URL (" + std::string(parsed.error().message()) + ")");
   }
-  if (parsed->encoded_host().find('%') != urls::string_view::npos) invalid("percent-escapes in the host are not allowed");
+  if (parsed->encoded_host().find('%') != std::string_view::npos) invalid("percent-escapes in the host are not allowed");
   urls::url u = build(*parsed);
   Url out;
   out.scheme_ = std::string(u.scheme());

@@ -68,9 +68,10 @@ struct Params {
 std::optional<Params> parse_params(std::string_view encoded) {
   Params p;
   if (encoded.empty()) return p;
-  auto parsed = urls::parse_query(encoded);
-  if (!parsed) return std::nullopt;
-  urls::params_view view(*parsed, urls::encoding_opts(true));
+  if (!urls::parse_query(encoded)) return std::nullopt;
+  // Parsed again by the constructor that Boost's shared libboost_url exports (1.81 and 1.83
+  // lack the one taking a params_view); it cannot throw on a query parse_query accepted.
+  urls::params_view view(encoded, urls::encoding_opts(true));
   for (auto param : view) p.items.emplace_back(param.key, param.has_value ? param.value : std::string());
   return p;
 }
