@@ -142,10 +142,13 @@ sanitize-test: cpp-test-sanitize py-test-sanitize
 # every target for a share of FUZZ_SECONDS from its seed corpus (docs/security.md).
 FUZZ_BUILD := $(BUILD)/fuzz
 FUZZ_SECONDS ?= 72
-CLANG ?= clang++-14
+# Debian 12 has clang 14 (the fuzz build's workarounds name its bugs); Debian 13 has 17 to 19
+# and no 14.
+CLANG_VERSION ?= $(shell . /etc/os-release 2>/dev/null; [ "$$VERSION_ID" = 12 ] && echo 14 || echo 19)
+CLANG ?= clang++-$(CLANG_VERSION)
 
 fuzz: venv
-	scripts/install-deps.sh clang-14 libclang-rt-14-dev
+	scripts/install-deps.sh clang-$(CLANG_VERSION) libclang-rt-$(CLANG_VERSION)-dev
 	$(CMAKE) -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_MAKE_PROGRAM=$(abspath $(VENV)/bin/ninja) $(LAUNCHER) \
 	  -DCMAKE_CXX_COMPILER=$(CLANG) -DHARVEST_CONNECT_FUZZ=ON -DHARVEST_CONNECT_TESTS=OFF
 	$(CMAKE) --build $(FUZZ_BUILD) -j $(JOBS)

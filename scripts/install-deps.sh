@@ -9,7 +9,7 @@
 set -euo pipefail
 
 packages=(g++ make pkg-config ccache git ca-certificates python3-dev python3-venv
-          libssl-dev libsqlite3-dev libgtest-dev sqlite3)
+          libssl-dev libsqlite3-dev sqlite3)
 debian_major=$(cut -d. -f1 /etc/debian_version 2>/dev/null || echo unknown)
 case "$debian_major" in
   12) packages+=(libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev) ;;
