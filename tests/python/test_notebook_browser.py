@@ -215,22 +215,36 @@ class Lab:
         self._log.flush()
         return self.log_path.read_text(errors="replace")
 
+    def _api(self, method: str, path: str) -> bytes:
+        req = urllib.request.Request(self.url + path, method=method, headers={"Authorization": f"token {self.token}"})
+        with urllib.request.urlopen(req, timeout=20) as r:
+            return bytes(r.read())
+
     def stop(self) -> None:
-        """Stops Lab and every kernel it started, also when something went wrong."""
+        """Stops the kernels and Lab, and then anything they left, also when the test failed."""
         below = descendants(self.proc.pid)
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)  # Lab's clean shutdown: it shuts its kernels down
+            try:  # the kernels first, through Lab's API: their clean shutdown
+                for kernel in json.loads(self._api("GET", "/api/kernels")):
+                    self._api("DELETE", f"/api/kernels/{kernel['id']}")
+            except (urllib.error.URLError, OSError, ValueError):
+                pass  # Lab is not answering: the kill below still ends every process
+            self.proc.terminate()
             try:
                 self.proc.wait(20)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(10)
+        below += [pid for pid in descendants(self.proc.pid) if pid not in below]
         for pid in below:
             if alive(pid):
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(alive(pid) for pid in below):
+            time.sleep(0.05)  # poll interval, bounded by the deadline: SIGKILL takes effect at once
         self._log.close()
         left = [pid for pid in below if alive(pid)]
         assert not left, f"processes left behind by JupyterLab: {left}"
