@@ -34,13 +34,13 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Set
+from typing import Dict, Iterator, List, Set
 
 import pytest
 
 pytest.importorskip("ipywidgets")
 pytest.importorskip("jupyterlab")
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Locator, Page, expect, sync_playwright  # noqa: E402
 
 import harvest_connect as hc  # noqa: E402
 from harvest_connect.testing import HarvestEmulator  # noqa: E402
@@ -314,7 +314,7 @@ def query(url: str) -> Dict[str, str]:
     return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
 
 
-def field(page: Page, label: str):  # type: ignore[no-untyped-def]
+def field(page: Page, label: str) -> Locator:
     return page.locator(f".widget-inline-hbox:has(> label:text-is('{label}')) input")
 
 
