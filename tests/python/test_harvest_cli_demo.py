@@ -146,6 +146,7 @@ def test_the_notebook_runs(tmp_path: Path) -> None:
     text = "\n".join(outputs)
     assert "3000 time entries" in text
     assert "image/png" in text  # the plot
+    assert "application/vnd.jupyter.widget-view+json" in text  # the connection form, shown headless
 
 
 @pytest.mark.slow
