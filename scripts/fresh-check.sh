@@ -22,8 +22,10 @@ releases=("$@")
 [ "$(id -u)" -eq 0 ] || { echo "fresh-check: needs root (debootstrap, chroot, mount): run it with sudo" >&2; exit 1; }
 
 checkout=$(git -C "$(dirname "$0")/.." rev-parse --show-toplevel)
-fresh=$checkout/build/fresh
-mkdir -p "$fresh/ccache"
+mkdir -p "$checkout/build/fresh/ccache"
+# The physical path: /proc/self/mounts names mounts by it, so a build/ reached through a
+# symbolic link would otherwise hide the mounts unmount_all must find.
+fresh=$(cd "$checkout/build/fresh" && pwd -P)
 if [ -n "$(git -C "$checkout" status --porcelain --untracked-files=no)" ]; then
   echo "fresh-check: note: uncommitted changes are not checked (the chroot gets a clone of HEAD)" >&2
 fi
@@ -124,6 +126,12 @@ for rel in "${releases[@]}"; do
   # 2. A fresh copy of it, with the host's apt sources, proxy, CA certificates and pip setup.
   root=$dir/root
   unmount_all                                  # a previous run killed before its trap ran
+  # Never delete through a mount: the bind mounts (caches, the host's package directories)
+  # would lose their contents.
+  if awk -v r="$root/" 'index($2, r) == 1 { found = 1 } END { exit !found }' /proc/self/mounts; then
+    echo "fresh-check: $rel: something is still mounted under $root; unmount it (see /proc/self/mounts) and run again" >&2
+    exit 1
+  fi
   rm -rf --one-file-system "$root"
   cp -a "$dir/base" "$root"
   security_suite=$rel-security
