@@ -314,6 +314,17 @@ def query(url: str) -> Dict[str, str]:
     return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
 
 
+# True once the open notebook's kernel is connected and idle (the app is exposed to the page
+# by Lab's expose_app_in_browser setting, above).
+KERNEL_READY = """() => {
+  const app = window.jupyterapp;
+  const widget = app && app.shell.currentWidget;
+  const kernel = widget && widget.sessionContext && widget.sessionContext.session &&
+                 widget.sessionContext.session.kernel;
+  return !!kernel && kernel.connectionStatus === 'connected' && kernel.status === 'idle';
+}"""
+
+
 def field(page: Page, label: str) -> Locator:
     return page.locator(f".widget-inline-hbox:has(> label:text-is('{label}')) input")
 
@@ -346,6 +357,9 @@ def test_form_in_jupyterlab_saves_authorizes_and_leaves_no_secret(chromium_works
         page = context.new_page()
         try:
             page.goto(f"{lab.url}/lab/tree/connect.ipynb?token={lab.token}", timeout=60_000)
+            # A cell run before the notebook's kernel is connected and idle is dropped (seen on
+            # a cold start): wait for the kernel itself, not only the page.
+            page.wait_for_function(KERNEL_READY, timeout=120_000)
             cell = page.locator(".jp-Notebook .jp-Cell .cm-content").first
             cell.click(timeout=60_000)
             page.keyboard.press("Shift+Enter")

@@ -95,7 +95,7 @@ Proxy Proxy::parse(std::string_view url, std::string source) {
       out.host = parsed->host_ipv6_address().to_string();
       break;
     case urls::host_type::name:
-      if (parsed->encoded_host().find('%') != urls::string_view::npos) return invalid("the host is percent-encoded");
+      if (parsed->encoded_host().find('%') != std::string_view::npos) return invalid("the host is percent-encoded");
       out.host = lower(parsed->encoded_host());
       break;
     default:
