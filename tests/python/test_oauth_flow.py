@@ -4,6 +4,7 @@ can fail. In each failure no token is stored and the connection keeps what it ha
 from __future__ import annotations
 
 import _thread
+import contextlib
 import socket
 import sqlite3
 import sys
@@ -383,7 +384,7 @@ def test_expired_pending_authorization_is_refused(authorized, store):
     s = authorized
     before = s.snapshot()
     redirect = s.emu.approve(s.conn.authorization_url())
-    with sqlite3.connect(store.path) as db:  # ten minutes and a second later
+    with contextlib.closing(sqlite3.connect(store.path)) as db, db:  # ten minutes and a second later
         db.execute("UPDATE pending_authorizations SET expires_at = expires_at - 601, created_at = created_at - 601")
     with pytest.raises(hc.AuthorizationError, match="expired"):
         s.conn.complete_authorization(redirect)

@@ -9,6 +9,7 @@ and no control character from the server may reach them either."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.server
 import json
 import logging
@@ -297,7 +298,7 @@ def test_no_echoed_secret_reaches_any_output(tmp_path, server, caplog, capsys, c
     # The answers did get through, only without the secrets.
     assert any("[redacted]" in t for t in texts)
     assert_clean(texts, secrets, db)
-    with sqlite3.connect(db) as con:
+    with contextlib.closing(sqlite3.connect(db)) as con:
         rows = con.execute("SELECT last_error FROM connections").fetchall()
     assert all(r[0] is None or "[redacted]" in r[0] for r in rows), rows
 
