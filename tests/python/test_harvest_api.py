@@ -331,16 +331,18 @@ def test_paging_50000_entries_within_a_shortened_window(tmp_path: Path, monkeypa
         time.sleep(window)  # start with an empty window
         arrived = []
         count = 0
+        started = time.monotonic()
         for page in api.pages("/time_entries", {"per_page": 100}):
             arrived.append(time.monotonic())
             count += len(page["time_entries"])
         assert count == 50_000
         assert e.counter("rate_limited") == 0
-        # The first `limit` pages go at once; from then on every page waits for a slot. The
-        # rate of those pages against the allowed limit / window:
-        later = len(arrived) - limit
-        used = later / (arrived[-1] - arrived[limit - 1]) / (limit / window)
-        assert used >= 0.90, f"used {used:.1%} of the allowed rate ({len(arrived)} pages)"
+        # Paced, not only lucky: the last 100 of 500 pages at 100 per window cannot be asked for
+        # before 4 windows have passed.
+        # How much of the allowed rate is used is a speed figure, so it is measured by
+        # `make bench` (figure 7, docs/performance.md), not asserted here: a busy machine
+        # lowers it (seen at 86% under two parallel builds).
+        assert arrived[-1] - started >= (len(arrived) // limit - 1) * window
 
 
 def test_retry_after_is_honoured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
