@@ -271,6 +271,16 @@ void stop_runaway(int call) {
   if (call >= 50) throw error(errc::internal_error, "the client kept retrying: 50 requests for one call");
 }
 
+// A server answering every request with a bare 429 carrying this Retry-After.
+std::shared_ptr<FakeTransport> always_429_with_retry_after(std::string retry_after) {
+  return std::make_shared<FakeTransport>([retry_after](const http::Request&, int call) {
+    stop_runaway(call);
+    auto r = bare_429();
+    r.headers.set("Retry-After", retry_after);
+    return r;
+  });
+}
+
 }  // namespace
 
 TEST(HarvestClient, A429WithoutRetryAfterWaitsTheRateWindow) {
@@ -308,12 +318,7 @@ TEST(HarvestClient, A429WithoutRetryAfterOnReportsRaisesRateLimitedWithTheWindow
 }
 
 TEST(HarvestClient, AHugeRetryAfterEndsTheCallWithoutLimiter) {
-  auto transport = std::make_shared<FakeTransport>([](const http::Request&, int call) {
-    stop_runaway(call);
-    auto r = bare_429();
-    r.headers.set("Retry-After", "10000000000000000");
-    return r;
-  });
+  auto transport = always_429_with_retry_after("10000000000000000");
   Sleeps sleeps;
   HarvestClient client(config(), transport, std::make_shared<StaticTokenSource>(crypto::Secret::from_string("t")),
                        sleeps.options());
@@ -329,12 +334,7 @@ TEST(HarvestClient, AHugeRetryAfterEndsTheCallWithoutLimiter) {
 }
 
 TEST(HarvestClient, AHugeRetryAfterEndsTheCallWithTheLimiter) {
-  auto transport = std::make_shared<FakeTransport>([](const http::Request&, int call) {
-    stop_runaway(call);
-    auto r = bare_429();
-    r.headers.set("Retry-After", "10000000000000000");
-    return r;
-  });
+  auto transport = always_429_with_retry_after("10000000000000000");
   Sleeps sleeps;
   auto cfg = config();
   cfg.account_key = "huge-retry-after-account";
@@ -350,12 +350,7 @@ TEST(HarvestClient, AHugeRetryAfterEndsTheCallWithTheLimiter) {
 }
 
 TEST(HarvestClient, EndlessRetryAfterZeroIsCappedInAttempts) {
-  auto transport = std::make_shared<FakeTransport>([](const http::Request&, int call) {
-    stop_runaway(call);
-    auto r = bare_429();
-    r.headers.set("Retry-After", "0");
-    return r;
-  });
+  auto transport = always_429_with_retry_after("0");
   Sleeps sleeps;
   HarvestClient client(config(), transport, std::make_shared<StaticTokenSource>(crypto::Secret::from_string("t")),
                        sleeps.options());
