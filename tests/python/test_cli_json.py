@@ -284,3 +284,54 @@ def test_ctrl_c_while_authorize_waits_exits_130_without_a_traceback(home: Path, 
         assert out == "" and "harvest-connect: interrupted" in err
     with hc.Store.open(home / "store.db", key_file=home / "master.key") as store:
         assert store.connection("acme").status == "not_authorized"
+
+
+class _WriteOnlyConnection:
+    """A connection as the API has it once the account ID is write-only: reading it raises."""
+
+    name, type, auth, oauth_client, status = "acme", "harvest", "oauth", "app", "not_authorized"
+    user_agent, api_url, id_url = "A (a@example.com)", "https://api.harvestapp.com/v2", "https://id.getharvest.com"
+    has_tokens, token_expires_at, last_error, created_at, updated_at = False, None, None, None, None
+    has_account_id = True
+
+    @property
+    def account_id(self) -> str:
+        raise AttributeError("the account ID is write-only")
+
+    def http_settings(self) -> Dict[str, Any]:
+        return {"base_uri": self.api_url, "headers": {}, "oauth2": {}, "ping": {"method": "GET",
+                                                                               "relative_uri": "/users/me"}}
+
+
+def test_listings_never_read_the_account_id(capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from harvest_connect.cli import records
+    from harvest_connect.cli.output import Output
+
+    conn = _WriteOnlyConnection()
+
+    class Store:
+        def __enter__(self) -> "Store":
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            pass
+
+        def connections(self) -> List[_WriteOnlyConnection]:
+            return [conn]
+
+        def connection(self, name: str) -> _WriteOnlyConnection:
+            return conn
+
+    for json_output in (False, True):
+        for command, extra in (("list", {}), ("show", {"name": "acme"})):
+            args = argparse.Namespace(out=Output(json=json_output, stdout=sys.stdout), **extra)
+            monkeypatch.setattr(records, "open_store", lambda args: Store())
+            assert getattr(records, f"_connections_{command}")(args) == 0
+            out = capsys.readouterr().out
+            if json_output:
+                shown = json.loads(out)
+                shown = shown[0] if command == "list" else shown
+                assert shown["has_account_id"] is True and "account_id" not in shown
+            else:
+                assert "set (encrypted)" in out
