@@ -48,9 +48,10 @@ def test_round_trip(home):
     out = ok(run(home, "clients", "list")).stdout
     assert "harvest-app" in out and "cid-1" in out
     out = ok(run(home, "connections", "list")).stdout
-    assert "acme" in out and "not_authorized" in out and "••••••" in out
+    assert "acme" in out and "not_authorized" in out and "set (encrypted)" in out
     listed = json.loads(ok(run(home, "connections", "list", "--json")).stdout)
-    assert listed[0]["name"] == "acme" and listed[0]["account_id"] == "••••••"
+    # The account ID is write-only: the listing says it is set, with no stand-in value.
+    assert listed[0]["name"] == "acme" and listed[0]["has_account_id"] is True and "account_id" not in listed[0]
     out = ok(run(home, "connections", "show", "acme")).stdout
     assert "https://api.harvestapp.com/v2" in out and "Harvest-Account-Id" in out
     shown = json.loads(ok(run(home, "connections", "show", "acme", "--json")).stdout)

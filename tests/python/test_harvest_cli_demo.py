@@ -83,7 +83,7 @@ def test_cli_get_bad_param_is_bad_input(env: Env) -> None:
 
 
 def test_progress_bar_draws_only_on_a_terminal() -> None:
-    from harvest_connect._cli_harvest import ProgressBar
+    from harvest_connect.cli.progress import ProgressBar
 
     class Tty:
         def __init__(self, tty: bool) -> None:
