@@ -157,7 +157,7 @@ def test_stopping_early_while_a_page_is_in_flight_lets_other_threads_run(env: En
     def tick() -> None:
         while not stop.is_set():
             ticks.append(time.monotonic())
-            time.sleep(0.005)
+            time.sleep(0.005)  # the beat this test measures: the ticker must keep it while a page is awaited
 
     ticker = threading.Thread(target=tick)
     ticker.start()
@@ -276,7 +276,7 @@ def test_a_process_killed_during_a_refresh_leaves_a_usable_store(harvest_env: Ca
     child = e.worker("get", "/users/me")
     deadline = time.monotonic() + 60
     while e.refreshes() == before and time.monotonic() < deadline:  # the refresh is in flight
-        time.sleep(0.02)
+        time.sleep(0.02)  # poll interval, bounded by the deadline
     assert e.refreshes() == before + 1
     child.send_signal(signal.SIGKILL)
     child.communicate(timeout=30)  # reaps it and closes the pipes
@@ -312,7 +312,7 @@ def test_paging_50000_entries_within_a_shortened_window(harvest_env: Callable[..
     e = harvest_env(entries=50_000, general_limit=limit, general_window=window)
     api = e.conn().api(rate_limit=(limit, window))
     api.get("/users/me")
-    time.sleep(window)  # start with an empty window
+    e.emu.advance_clock(window)  # the server's window starts empty (the client's limiter still counts that call)
     arrived = []
     count = 0
     started = time.monotonic()

@@ -260,13 +260,24 @@ def test_no_browser_prints_the_url_and_accepts_a_pasted_address(setup, monkeypat
     monkeypatch.setattr(sys, "stdin", reader)
     s = setup
     seen = []
+    # The user pastes once the flow waits for it: once it has polled stdin and found nothing.
+    waiting = threading.Event()
+    stdin_line_ready = authorization._stdin_line_ready
+
+    def polled(stdin):
+        ready = stdin_line_ready(stdin)
+        if ready is False:
+            waiting.set()
+        return ready
+
+    monkeypatch.setattr(authorization, "_stdin_line_ready", polled)
 
     def no_browser(url: str) -> bool:
         seen.append(url)
         redirect = s.emu.approve(url)
 
         def paste() -> None:
-            time.sleep(0.3)
+            waiting.wait(20)  # bounded: the flow's own timeout is 20 s
             os.write(write_fd, (redirect + "\n").encode())
 
         threading.Thread(target=paste, daemon=True).start()
@@ -293,7 +304,7 @@ def test_open_browser_false_prints_the_url(setup, capsys):
             if urls:
                 follow(s.emu.approve(urls[0]))
                 return
-            time.sleep(0.05)
+            time.sleep(0.05)  # poll interval, at most 100 polls
 
     t = threading.Thread(target=finish_later, daemon=True)
     t.start()
