@@ -97,6 +97,13 @@ def module_emulator() -> Iterator[EmulatorFactory]:
     factory.close()
 
 
+@pytest.fixture(scope="module")
+def emu(module_emulator: EmulatorFactory) -> HarvestEmulator:
+    """The emulator a file's OAuth tests share: plain HTTP, 5 entries, no rate limits. A file
+    that needs other options defines its own ``emu`` from ``module_emulator(**options)``."""
+    return module_emulator(tls=False, entries=5, rate_limits=False)
+
+
 @pytest.fixture
 def harvest_env(emulator: EmulatorFactory, tmp_path: Path,
                 monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Env]]:

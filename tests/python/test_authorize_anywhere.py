@@ -25,11 +25,6 @@ from harvest_connect import authorization
 from _oauth_support import make_cli_home, make_setup, query
 
 
-@pytest.fixture(scope="module")
-def emu(module_emulator):
-    return module_emulator(tls=False, entries=5, rate_limits=False)
-
-
 class _Unreadable(io.StringIO):
     """A kernel's sys.stdin: reading it is the bug this file guards against."""
 

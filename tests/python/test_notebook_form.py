@@ -21,11 +21,6 @@ from harvest_connect.notebook import NEW_CLIENT, ConnectionForm, connection_form
 from _oauth_support import FakeBrowser, query
 
 
-@pytest.fixture(scope="module")
-def emu(module_emulator):
-    return module_emulator(tls=False, entries=5, rate_limits=False)
-
-
 @pytest.fixture
 def app(emu):
     return emu.register_app("Form app", "http://127.0.0.1")

@@ -80,11 +80,6 @@ class HeadlessChromium:
         assert not self.errors, self.errors
 
 
-@pytest.fixture(scope="module")
-def emu(module_emulator):
-    return module_emulator(tls=False, entries=5, rate_limits=False)
-
-
 def test_sign_in_and_authorize_in_chromium(chromium_works, emu, store, monkeypatch):
     s = make_setup(emu, store)
     user = emu.default_user()

@@ -17,11 +17,6 @@ import harvest_connect as hc
 from _oauth_support import make_cli_home, query
 
 
-@pytest.fixture(scope="module")
-def emu(module_emulator):
-    return module_emulator(tls=False, entries=5, rate_limits=False)
-
-
 @pytest.fixture
 def home(tmp_path, emu):
     return make_cli_home(tmp_path / "home", emu, "CLI app")
