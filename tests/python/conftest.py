@@ -32,33 +32,48 @@ def isolated_variable(name: str) -> bool:
     return name.startswith(ISOLATED_PREFIX) or name.lower().endswith("_proxy") or name in ISOLATED_VARIABLES
 
 
-@pytest.fixture(autouse=True)
-def isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every test runs as a user with no harvest-connect settings, no proxy and an empty HOME,
-    so that nothing from the developer's shell changes a result and no test touches the
-    developer's real store or key file (the default ones are under HOME, see paths.cpp).
-    Returns that HOME. Subprocesses inherit the same environment."""
+def _isolate(mp: pytest.MonkeyPatch, home: Path) -> None:
     for name in [name for name in os.environ if isolated_variable(name)]:
-        monkeypatch.delenv(name)
-    # Other tools' caches (matplotlib's fonts, pip's and ccache's) stay where they
-    # are: rebuilding them under every temporary HOME would be slow, and the store never uses
-    # XDG_CACHE_HOME.
-    monkeypatch.setenv("XDG_CACHE_HOME", os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache"))
+        mp.delenv(name)
+    mp.setenv("HOME", str(home))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """isolated_environment's isolation (below) for the whole run: session- and module-scoped
+    fixtures (a shared emulator, an HTTP opener that reads *_proxy once) are made before any
+    test's own fixtures, so they need it too."""
+    with pytest.MonkeyPatch.context() as mp:
+        # Other tools' caches (matplotlib's fonts, pip's and ccache's) stay where they are:
+        # rebuilding them under every temporary HOME would be slow, and the store never uses
+        # XDG_CACHE_HOME.
+        mp.setenv("XDG_CACHE_HOME", os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache"))
+        home = tmp_path_factory.mktemp("session-home")
+        _isolate(mp, home)
+        yield home
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(isolated_session: Path, tmp_path_factory: pytest.TempPathFactory,
+                         monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test runs as a user with no harvest-connect settings, no proxy and an empty HOME of
+    its own, so that nothing from the developer's shell (or from an earlier test) changes a
+    result and no test touches the developer's real store or key file (the default ones are
+    under HOME, see paths.cpp). Returns that HOME. Subprocesses inherit the same environment."""
     # Not under tmp_path: tests own its layout (some create tmp_path / "home" themselves, one
     # checks that nothing else is left there).
-    home = tmp_path_factory.mktemp("user-home")
-    monkeypatch.setenv("HOME", str(home))
-    return home
+    _isolate(monkeypatch, tmp_path_factory.mktemp("user-home"))
+    return Path(os.environ["HOME"])
 
 
 @pytest.fixture
-def key() -> Any:
+def key() -> hc.Key:
     """A new master key."""
     return hc.Key.generate()
 
 
 @pytest.fixture
-def store(tmp_path: Path, key: Any) -> Iterator[Any]:
+def store(tmp_path: Path, key: hc.Key) -> Iterator[hc.Store]:
     """A new store at tmp_path / "store.db", sealed with `key`; closed at teardown."""
     with hc.Store.open(tmp_path / "store.db", key=key) as s:
         yield s
@@ -108,14 +123,17 @@ def emu(module_emulator: EmulatorFactory) -> HarvestEmulator:
 def harvest_env(emulator: EmulatorFactory, tmp_path: Path,
                 monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Env]]:
     """harvest_env(authorize=True, **options): an emulator(**options) whose CA is trusted through
-    SSL_CERT_FILE, and a store at tmp_path / "store.db" with the connection "acme" authorized
-    (_harvest_support.make_env); the store is closed at teardown."""
+    SSL_CERT_FILE, and a store at tmp_path / "store.db" (a second one in tmp_path / "env-2", ...)
+    with the connection "acme" authorized (_harvest_support.make_env); stores are closed at
+    teardown."""
     made: List[Env] = []
 
     def make(*, authorize: bool = True, **options: Any) -> Env:
         emu = emulator(**options)
         monkeypatch.setenv("SSL_CERT_FILE", emu.ca_file)
-        made.append(make_env(emu, tmp_path, authorize=authorize))
+        where = tmp_path / f"env-{len(made) + 1}" if made else tmp_path
+        where.mkdir(exist_ok=True)
+        made.append(make_env(emu, where, authorize=authorize))
         return made[-1]
 
     yield make

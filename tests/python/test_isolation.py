@@ -1,7 +1,8 @@
 """conftest.py's autouse isolation really isolates: a pytest run started from a developer's
 shell full of harvest-connect settings, proxies, an extra CA and their own HOME shows its
-tests none of them, and a store opened at the default location lands in a temporary HOME,
-not in the developer's."""
+tests (and its module-scoped fixtures) none of them, and a store opened at the default
+location lands in a temporary HOME, not in the developer's. Its factories clean up: an
+emulator is stopped and a store closed after the test that made them."""
 
 from __future__ import annotations
 
@@ -23,14 +24,28 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 import harvest_connect as hc
 
 PLANTED = json.loads({planted!r})
 
 
+def leaked(environment):
+    return sorted(name for name, value in PLANTED.items() if environment.get(name) == value)
+
+
+@pytest.fixture(scope="module")
+def environment_of_a_module_fixture():
+    return dict(os.environ)
+
+
 def test_no_setting_of_the_shell_reaches_a_test():
-    leaked = sorted(name for name, value in PLANTED.items() if os.environ.get(name) == value)
-    assert leaked == []
+    assert leaked(os.environ) == []
+
+
+def test_nor_a_module_scoped_fixture(environment_of_a_module_fixture):
+    assert leaked(environment_of_a_module_fixture) == []
 
 
 def test_the_default_store_and_key_file_are_under_a_temporary_home():
@@ -40,6 +55,21 @@ def test_the_default_store_and_key_file_are_under_a_temporary_home():
         store.create_token_connection("acme", access_token="pat-ISOLATION-1", account_id="123456")
         assert Path(store.path).is_relative_to(home)
     assert hc.default_store_path().is_relative_to(home)
+
+
+# The factories clean up after the test that used them (the tests run in file order).
+STARTED = []
+
+
+def test_an_emulator_and_an_authorized_setup(emulator, harvest_env):
+    STARTED.append(emulator(tls=False, entries=1))
+    STARTED.append(harvest_env(entries=1))
+    assert "running" in repr(STARTED[0]) and STARTED[1].conn().status == "authorized"
+
+
+def test_are_stopped_and_closed_after_their_test():
+    emu, env = STARTED
+    assert "closed" in repr(emu) and "closed" in repr(env.emu) and env.store.closed
 '''
 
 
@@ -79,5 +109,5 @@ def test_the_shells_settings_never_reach_a_test_nor_its_store(tmp_path: Path) ->
                              f"--basetemp={tmp_path / 'basetemp'}", str(suite)],
                             cwd=suite, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "2 passed" in result.stdout, result.stdout
+    assert "5 passed" in result.stdout, result.stdout
     assert list(user.iterdir()) == []  # nothing was written where the developer keeps things
