@@ -10,6 +10,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
 import harvest_connect as hc
@@ -129,3 +130,19 @@ def make_setup(emu: HarvestEmulator, store: hc.Store, *, redirect_uri: Optional[
                                    user_agent="harvest-connect tests (tests@example.com)")
     browser = FakeBrowser(emu)
     return Setup(emu, store, app, conn, browser)
+
+
+def make_cli_home(home: Path, emu: HarvestEmulator, app_name: str) -> Path:
+    """A HARVEST_CONNECT_HOME for CLI runs: a key file, and a store with the OAuth client "app"
+    (an app registered as app_name) and the connection "acme", not yet authorized; the
+    client secret is in home / "secret" for the output scans."""
+    key = hc.Key.generate()
+    home.mkdir(mode=0o700)
+    hc._core._write_key_file(str(home / "master.key"), key)
+    app = emu.register_app(app_name, "http://127.0.0.1")
+    with hc.Store.open(home / "store.db", key=key) as store:
+        store.create_oauth_client("app", client_id=app.client_id, client_secret=app.client_secret)
+        store.create_connection("acme", oauth_client="app", account_id=str(emu.account_id),
+                                id_url=emu.id_url, api_url=emu.api_url)
+    home.joinpath("secret").write_text(app.client_secret)
+    return home

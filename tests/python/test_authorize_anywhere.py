@@ -21,21 +21,8 @@ import pytest
 
 import harvest_connect as hc
 from harvest_connect import authorization
-from harvest_connect.testing import HarvestEmulator
 
-from _oauth_support import make_setup, query
-
-
-@pytest.fixture(scope="module")
-def emu():
-    with HarvestEmulator(tls=False, entries=5, rate_limits=False) as e:
-        yield e
-
-
-@pytest.fixture
-def store(tmp_path):
-    with hc.Store.open(tmp_path / "store.db", key=hc.Key.generate()) as s:
-        yield s
+from _oauth_support import make_cli_home, make_setup, query
 
 
 class _Unreadable(io.StringIO):
@@ -141,17 +128,7 @@ def test_local_kernel_uses_the_loopback_receiver_and_never_reads_stdin(emu, stor
 
 @pytest.fixture
 def home(tmp_path, emu):
-    home = tmp_path / "home"
-    key = hc.Key.generate()
-    home.mkdir(mode=0o700)
-    hc._core._write_key_file(str(home / "master.key"), key)
-    app = emu.register_app("CLI paste app", "http://127.0.0.1")
-    with hc.Store.open(home / "store.db", key=key) as s:
-        s.create_oauth_client("app", client_id=app.client_id, client_secret=app.client_secret)
-        s.create_connection("acme", oauth_client="app", account_id=str(emu.account_id),
-                            id_url=emu.id_url, api_url=emu.api_url)
-    home.joinpath("secret").write_text(app.client_secret)
-    return home
+    return make_cli_home(tmp_path / "home", emu, "CLI paste app")
 
 
 @contextlib.contextmanager

@@ -59,14 +59,6 @@ BAD_ACCOUNT_IDS = {
 SQL_NAMES = ["x'); DROP TABLE connections; --", "a' OR '1'='1", "%", "_", "\"quoted\"", "semi;colon", "O'Brien"]
 
 
-@pytest.fixture(autouse=True)
-def private_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("HARVEST_CONNECT_HOME", str(tmp_path / "home"))
-    for var in ("HARVEST_CONNECT_KEY", "HARVEST_CONNECT_KEY_FILE"):
-        monkeypatch.delenv(var, raising=False)
-    return tmp_path / "home"
-
-
 def rows(path: Path) -> Dict[str, List[Tuple[Any, ...]]]:
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:

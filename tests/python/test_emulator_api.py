@@ -21,9 +21,8 @@ PAGINATION = {"per_page", "total_pages", "total_entries", "next_page", "previous
 
 
 @pytest.fixture(scope="module")
-def harvest():
-    with HarvestEmulator(entries=3000, rate_limits=False) as emu:
-        yield emu
+def harvest(module_emulator):
+    return module_emulator(entries=3000, rate_limits=False)
 
 
 @pytest.fixture(scope="module")

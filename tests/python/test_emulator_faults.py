@@ -16,9 +16,8 @@ REDIRECT = "http://127.0.0.1:8765/callback"
 
 
 @pytest.fixture
-def harvest():
-    with HarvestEmulator(entries=300) as emu:
-        yield emu
+def harvest(emulator):
+    return emulator(entries=300)
 
 
 def test_5xx_next_n_then_normal(harvest):

@@ -12,7 +12,6 @@ import urllib.parse
 import pytest
 
 from harvest_connect.errors import AuthorizationError
-from harvest_connect.testing import HarvestEmulator
 
 from _emulator_client import Http, query
 
@@ -20,9 +19,8 @@ REDIRECT = "http://127.0.0.1:8765/callback"
 
 
 @pytest.fixture(scope="module")
-def harvest():
-    with HarvestEmulator(entries=100) as emu:
-        yield emu
+def harvest(module_emulator):
+    return module_emulator(entries=100)
 
 
 @pytest.fixture(scope="module")

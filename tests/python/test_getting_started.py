@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 import pytest
 
@@ -92,7 +92,8 @@ def run_in_terminal(script: str, env: Dict[str, str], cwd: Path, answers: Dict[s
 
 
 @pytest.fixture
-def newcomer(tmp_path: Path) -> Iterator[Tuple[Path, Dict[str, str], HarvestEmulator]]:
+def newcomer(tmp_path: Path,
+             emulator: Callable[..., HarvestEmulator]) -> Tuple[Path, Dict[str, str], HarvestEmulator]:
     """A fresh HOME with no harvest-connect variables, harvest-connect on PATH, and the emulator."""
     home = tmp_path / "home"
     home.mkdir(mode=0o700)
@@ -100,8 +101,7 @@ def newcomer(tmp_path: Path) -> Iterator[Tuple[Path, Dict[str, str], HarvestEmul
            if not k.startswith(("HARVEST_CONNECT_", "XDG_")) and k not in ("SSL_CERT_FILE", "SSL_CERT_DIR")}
     env.update(HOME=str(home), BROWSER="false", TERM="dumb",
                PATH=os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "/usr/bin:/bin")]))
-    with HarvestEmulator(tls=False, entries=300, rate_limits=False) as emu:
-        yield home, env, emu
+    return home, env, emulator(tls=False, entries=300, rate_limits=False)
 
 
 def open_default_store(home: Path) -> hc.Store:

@@ -9,27 +9,23 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Iterator, List
+from typing import Callable, List
 
 import pytest
 
 from harvest_connect import cli
-from harvest_connect.testing import HarvestEmulator
 
-from _harvest_support import Env, make_env
+from _harvest_support import Env
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
-    with HarvestEmulator(entries=1234) as emu:
-        monkeypatch.setenv("SSL_CERT_FILE", emu.ca_file)
-        monkeypatch.setenv("HARVEST_CONNECT_HOME", str(tmp_path / "home"))
-        e = make_env(emu, tmp_path)
-        monkeypatch.setenv("HARVEST_CONNECT_KEY", e.key.to_base64())
-        e.store.close()
-        yield e
+def env(harvest_env: Callable[..., Env], monkeypatch: pytest.MonkeyPatch) -> Env:
+    e = harvest_env(entries=1234)
+    monkeypatch.setenv("HARVEST_CONNECT_KEY", e.key.to_base64())
+    e.store.close()  # the CLI under test opens it
+    return e
 
 
 def run_cli(env: Env, *args: str) -> "subprocess.CompletedProcess[str]":

@@ -71,9 +71,7 @@ def test_a_key_file_readable_by_others_is_refused_with_the_fix(tmp_path):
 
 
 def test_key_from_environment(monkeypatch, tmp_path):
-    monkeypatch.delenv("HARVEST_CONNECT_KEY", raising=False)
-    monkeypatch.delenv("HARVEST_CONNECT_KEY_FILE", raising=False)
-    assert _core._key_from_environment() is None
+    assert _core._key_from_environment() is None  # conftest cleared HARVEST_CONNECT_KEY(_FILE)
     key = hc.Key.generate()
     path = tmp_path / "k"
     _core._write_key_file(str(path), key)

@@ -34,7 +34,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import Dict, Iterator, List, Set
+from typing import Callable, Dict, Iterator, List, Set
 
 import pytest
 
@@ -259,9 +259,8 @@ def chromium_works() -> None:
 
 
 @pytest.fixture
-def emu() -> Iterator[HarvestEmulator]:
-    with HarvestEmulator(tls=True, entries=5, rate_limits=False) as e:
-        yield e
+def emu(emulator: Callable[..., HarvestEmulator]) -> HarvestEmulator:
+    return emulator(tls=True, entries=5, rate_limits=False)
 
 
 @pytest.fixture
@@ -276,8 +275,6 @@ def harvest_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Dict[str, s
     """The store and its key file, in temp paths the kernel (through Lab) and this process share."""
     env = {"HARVEST_CONNECT_HOME": str(tmp_path / "hc-home"),
            "HARVEST_CONNECT_KEY_FILE": str(tmp_path / "hc-key" / "key")}
-    for var in ("HARVEST_CONNECT_KEY", "HARVEST_CONNECT_CONTACT"):
-        monkeypatch.delenv(var, raising=False)
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     # The user's one-time step before the first store: a master key in a key file.

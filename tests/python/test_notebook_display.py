@@ -9,7 +9,6 @@ import sys
 import pytest
 
 import harvest_connect as hc
-from harvest_connect.testing import HarvestEmulator
 
 from _oauth_support import make_setup
 
@@ -17,15 +16,8 @@ EVIL = "<script>alert('x')</script>"
 
 
 @pytest.fixture(scope="module")
-def emu():
-    with HarvestEmulator(tls=False, entries=25, rate_limits=False) as e:
-        yield e
-
-
-@pytest.fixture
-def store(tmp_path):
-    with hc.Store.open(tmp_path / "store.db", key=hc.Key.generate()) as s:
-        yield s
+def emu(module_emulator):
+    return module_emulator(tls=False, entries=25, rate_limits=False)
 
 
 @pytest.fixture
@@ -125,8 +117,6 @@ def home(tmp_path, emu, monkeypatch):
     home.mkdir(mode=0o700)
     key = hc.Key.generate()
     hc._core._write_key_file(str(home / "master.key"), key)
-    for var in ("HARVEST_CONNECT_KEY", "HARVEST_CONNECT_KEY_FILE", "HARVEST_CONNECT_CONTACT"):
-        monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("HARVEST_CONNECT_HOME", str(home))
     with hc.Store.open() as s:
         setup = make_setup(emu, s)

@@ -17,21 +17,8 @@ pytest.importorskip("ipywidgets")  # the [notebook] extra; the test extras carry
 import harvest_connect as hc
 from harvest_connect import authorization
 from harvest_connect.notebook import NEW_CLIENT, ConnectionForm, connection_form
-from harvest_connect.testing import HarvestEmulator
 
 from _oauth_support import FakeBrowser, query
-
-
-@pytest.fixture(scope="module")
-def emu():
-    with HarvestEmulator(tls=False, entries=5, rate_limits=False) as e:
-        yield e
-
-
-@pytest.fixture
-def store(tmp_path):
-    with hc.Store.open(tmp_path / "store.db", key=hc.Key.generate()) as s:
-        yield s
 
 
 @pytest.fixture
@@ -248,8 +235,6 @@ def test_without_a_store_the_form_opens_the_default_one_and_close_closes_it(tmp_
     home = tmp_path / "home"
     home.mkdir(mode=0o700)
     hc._core._write_key_file(str(home / "master.key"), hc.Key.generate())
-    for var in ("HARVEST_CONNECT_KEY", "HARVEST_CONNECT_KEY_FILE"):
-        monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("HARVEST_CONNECT_HOME", str(home))
     form = connection_form(remote=True)
     assert not form.store.closed

@@ -18,7 +18,6 @@ from playwright.sync_api import sync_playwright
 
 import harvest_connect as hc
 from harvest_connect import authorization
-from harvest_connect.testing import HarvestEmulator
 
 from _oauth_support import make_setup
 
@@ -38,13 +37,6 @@ def chromium_works() -> None:
             p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS).close()
     except Exception as exc:  # noqa: BLE001 - any launch failure means "cannot start"
         pytest.skip(f"Chromium cannot start: {str(exc).splitlines()[0]}")
-
-
-@pytest.fixture(autouse=True)
-def private_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("HARVEST_CONNECT_HOME", str(tmp_path / "home"))
-    for var in ("HARVEST_CONNECT_KEY", "HARVEST_CONNECT_KEY_FILE", "HARVEST_CONNECT_CONTACT"):
-        monkeypatch.delenv(var, raising=False)
 
 
 class HeadlessChromium:
@@ -86,18 +78,6 @@ class HeadlessChromium:
         assert self.thread is not None
         self.thread.join(60)
         assert not self.errors, self.errors
-
-
-@pytest.fixture(scope="module")
-def emu():
-    with HarvestEmulator(tls=False, entries=5, rate_limits=False) as e:
-        yield e
-
-
-@pytest.fixture
-def store(tmp_path):
-    with hc.Store.open(tmp_path / "store.db", key=hc.Key.generate()) as s:
-        yield s
 
 
 def test_sign_in_and_authorize_in_chromium(chromium_works, emu, store, monkeypatch):

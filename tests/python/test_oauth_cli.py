@@ -13,30 +13,13 @@ from pathlib import Path
 import pytest
 
 import harvest_connect as hc
-from harvest_connect.testing import HarvestEmulator
 
-from _oauth_support import query
-
-
-@pytest.fixture(scope="module")
-def emu():
-    with HarvestEmulator(tls=False, entries=5, rate_limits=False) as e:
-        yield e
+from _oauth_support import make_cli_home, query
 
 
 @pytest.fixture
 def home(tmp_path, emu):
-    home = tmp_path / "home"
-    key = hc.Key.generate()
-    home.mkdir(mode=0o700)
-    hc._core._write_key_file(str(home / "master.key"), key)
-    app = emu.register_app("CLI app", "http://127.0.0.1")
-    with hc.Store.open(home / "store.db", key=key) as store:
-        store.create_oauth_client("app", client_id=app.client_id, client_secret=app.client_secret)
-        store.create_connection("acme", oauth_client="app", account_id=str(emu.account_id),
-                                id_url=emu.id_url, api_url=emu.api_url)
-    home.joinpath("secret").write_text(app.client_secret)
-    return home
+    return make_cli_home(tmp_path / "home", emu, "CLI app")
 
 
 def cli(home: Path, *args: str) -> subprocess.Popen:

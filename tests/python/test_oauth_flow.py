@@ -17,28 +17,13 @@ import pytest
 
 import harvest_connect as hc
 from harvest_connect import authorization
-from harvest_connect.testing import HarvestEmulator
 
 from _oauth_support import FakeBrowser, Setup, follow, make_setup, query, with_query
 
 
-@pytest.fixture(autouse=True)
-def private_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("HARVEST_CONNECT_HOME", str(tmp_path / "home"))
-    for var in ("HARVEST_CONNECT_KEY", "HARVEST_CONNECT_KEY_FILE", "HARVEST_CONNECT_CONTACT"):
-        monkeypatch.delenv(var, raising=False)
-
-
 @pytest.fixture(scope="module")
-def emu():
-    with HarvestEmulator(tls=False, entries=10, rate_limits=False) as e:
-        yield e
-
-
-@pytest.fixture
-def store(tmp_path):
-    with hc.Store.open(tmp_path / "store.db", key=hc.Key.generate()) as s:
-        yield s
+def emu(module_emulator):
+    return module_emulator(tls=False, entries=10, rate_limits=False)
 
 
 @pytest.fixture
@@ -275,13 +260,24 @@ def test_no_browser_prints_the_url_and_accepts_a_pasted_address(setup, monkeypat
     monkeypatch.setattr(sys, "stdin", reader)
     s = setup
     seen = []
+    # The user pastes once the flow waits for it: once it has polled stdin and found nothing.
+    waiting = threading.Event()
+    stdin_line_ready = authorization._stdin_line_ready
+
+    def polled(stdin):
+        ready = stdin_line_ready(stdin)
+        if ready is False:
+            waiting.set()
+        return ready
+
+    monkeypatch.setattr(authorization, "_stdin_line_ready", polled)
 
     def no_browser(url: str) -> bool:
         seen.append(url)
         redirect = s.emu.approve(url)
 
         def paste() -> None:
-            time.sleep(0.3)
+            waiting.wait(20)  # bounded: the flow's own timeout is 20 s
             os.write(write_fd, (redirect + "\n").encode())
 
         threading.Thread(target=paste, daemon=True).start()
@@ -308,7 +304,7 @@ def test_open_browser_false_prints_the_url(setup, capsys):
             if urls:
                 follow(s.emu.approve(urls[0]))
                 return
-            time.sleep(0.05)
+            time.sleep(0.05)  # poll interval, at most 100 polls
 
     t = threading.Thread(target=finish_later, daemon=True)
     t.start()
@@ -420,10 +416,9 @@ def test_disconnect_forgets_the_tokens(authorized):
     assert s.store.connection("acme").status == "not_authorized"
 
 
-def test_tls_emulator(tmp_path, monkeypatch):
-    with HarvestEmulator(tls=True, entries=5, rate_limits=False) as tls_emu, \
-            hc.Store.open(tmp_path / "tls.db", key=hc.Key.generate()) as st:
-        monkeypatch.setenv("SSL_CERT_FILE", tls_emu.ca_file)
-        s = make_setup(tls_emu, st)
-        s.conn.complete_authorization(tls_emu.approve(s.conn.authorization_url()))
-        assert s.conn.status == "authorized"
+def test_tls_emulator(emulator, store, monkeypatch):
+    tls_emu = emulator(tls=True, entries=5, rate_limits=False)
+    monkeypatch.setenv("SSL_CERT_FILE", tls_emu.ca_file)
+    s = make_setup(tls_emu, store)
+    s.conn.complete_authorization(tls_emu.approve(s.conn.authorization_url()))
+    assert s.conn.status == "authorized"

@@ -31,13 +31,6 @@ def forms(secret: str) -> Set[str]:
     return {s for s in out if len(s) >= 6}
 
 
-@pytest.fixture(autouse=True)
-def private_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("HARVEST_CONNECT_HOME", str(tmp_path / "home"))
-    for var in ("HARVEST_CONNECT_KEY", "HARVEST_CONNECT_KEY_FILE", "HARVEST_CONNECT_CONTACT"):
-        monkeypatch.delenv(var, raising=False)
-
-
 def test_no_secret_anywhere(tmp_path, monkeypatch, caplog, capsys):
     caplog.set_level(logging.DEBUG)
     texts: List[str] = []

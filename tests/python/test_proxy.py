@@ -112,17 +112,9 @@ class TinyProxy:
                 self.process.wait(timeout=10)
 
 
-@pytest.fixture(autouse=True)
-def clean_environment(tmp_path, monkeypatch):
-    monkeypatch.setenv("HARVEST_CONNECT_HOME", str(tmp_path / "home"))
-    for var in PROXY_VARIABLES + ("HARVEST_CONNECT_KEY", "HARVEST_CONNECT_KEY_FILE", "HARVEST_CONNECT_CONTACT"):
-        monkeypatch.delenv(var, raising=False)
-
-
 @pytest.fixture(scope="module")
-def emu() -> Iterator[HarvestEmulator]:
-    with HarvestEmulator(tls=True, entries=5, rate_limits=False) as e:
-        yield e
+def emu(module_emulator) -> HarvestEmulator:
+    return module_emulator(tls=True, entries=5, rate_limits=False)
 
 
 @pytest.fixture
@@ -130,12 +122,6 @@ def proxy(tmp_path, emu) -> Iterator[TinyProxy]:
     p = TinyProxy(tmp_path / "proxy", [emu.port], auth=(PROXY_USER, PROXY_PASSWORD))
     yield p
     p.stop()
-
-
-@pytest.fixture
-def store(tmp_path) -> Iterator[hc.Store]:
-    with hc.Store.open(tmp_path / "store.db", key=hc.Key.generate()) as s:
-        yield s
 
 
 def localhost_id_url(emu: HarvestEmulator) -> str:

@@ -179,13 +179,6 @@ class EchoServer:
         self.thread.join(10)
 
 
-@pytest.fixture(autouse=True)
-def private_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("HARVEST_CONNECT_HOME", str(tmp_path / "home"))
-    for var in ("HARVEST_CONNECT_KEY", "HARVEST_CONNECT_KEY_FILE", "HARVEST_CONNECT_CONTACT"):
-        monkeypatch.delenv(var, raising=False)
-
-
 @pytest.fixture
 def server():
     s = EchoServer()

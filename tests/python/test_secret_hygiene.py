@@ -44,14 +44,6 @@ def assert_clean(text: str, secrets: Iterable[str] = SECRETS, where: str = "") -
             assert f not in text, f"a form of a secret ({f!r}) appears in {where or 'the output'}"
 
 
-@pytest.fixture(autouse=True)
-def private_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("HARVEST_CONNECT_HOME", str(tmp_path / "home"))
-    for var in ("HARVEST_CONNECT_KEY", "HARVEST_CONNECT_KEY_FILE", "HARVEST_CONNECT_ALLOW_CORE_DUMPS"):
-        monkeypatch.delenv(var, raising=False)
-    return tmp_path / "home"
-
-
 # --- every CLI command, success and error paths ------------------------------------------
 
 def run(home: Path, *args: str, stdin: str = "", key_text: str = "") -> subprocess.CompletedProcess:

@@ -15,9 +15,7 @@ from pathlib import Path
 import pytest
 
 import harvest_connect as hc
-from harvest_connect.testing import HarvestEmulator
 
-from _harvest_support import make_env
 
 ACCOUNT = "3141592653"
 CLIENT_SECRET = "numbers-client-secret-7777"
@@ -71,70 +69,57 @@ def test_connections_list_json_shows_a_huge_stored_expiry(store_path):
 
 # --- through the emulator: what a server sends ------------------------------------------
 
-def _emulated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **options: object):
-    emu = HarvestEmulator(entries=30, **options)  # type: ignore[arg-type]
-    monkeypatch.setenv("SSL_CERT_FILE", emu.ca_file)
-    monkeypatch.setenv("HARVEST_CONNECT_HOME", str(tmp_path / "home"))
-    return emu, make_env(emu, tmp_path)
+@pytest.fixture
+def emulated(harvest_env):
+    """emulated(**options): (the emulator, its authorized Env), 30 entries unless options say."""
+    def start(**options: object):
+        options.setdefault("entries", 30)
+        env = harvest_env(**options)
+        return env.emu, env
+    return start
 
 
 @pytest.mark.parametrize("expires_in", ["9223372036854775807", "18446744073709551615", "260000000000"])
-def test_a_huge_expires_in_is_stored_as_at_most_a_year(tmp_path, monkeypatch, expires_in):
-    emu, env = _emulated(tmp_path, monkeypatch, expires_in_json=expires_in)
-    try:
-        when = env.conn().token_expires_at
-        now = datetime.datetime.now(datetime.timezone.utc)
-        assert datetime.timedelta(days=364) < when - now <= datetime.timedelta(days=367)
-        assert env.conn().api().get("/users/me")["id"] == emu.default_user()["id"]
-    finally:
-        env.store.close()
-        emu.close()
+def test_a_huge_expires_in_is_stored_as_at_most_a_year(emulated, expires_in):
+    emu, env = emulated(expires_in_json=expires_in)
+    when = env.conn().token_expires_at
+    now = datetime.datetime.now(datetime.timezone.utc)
+    assert datetime.timedelta(days=364) < when - now <= datetime.timedelta(days=367)
+    assert env.conn().api().get("/users/me")["id"] == emu.default_user()["id"]
 
 
-def test_a_429_without_retry_after_on_reports_raises_with_the_window(tmp_path, monkeypatch):
-    emu, env = _emulated(tmp_path, monkeypatch)
-    try:
-        api = env.conn().api()
-        emu.set_faults(path_prefix="/v2/reports/", error_next=1, error_status=429, bare_errors=True)
-        emu.clear_request_log()
-        with pytest.raises(hc.RateLimitedError) as info:
-            api.get("/reports/time/clients", {"from": "20240101", "to": "20240131"})
-        assert info.value.retry_after == 900.0
-        assert "without Retry-After" in str(info.value)
-        assert len(emu.request_log()) == 1  # not retried at once, and the empty body not decoded
-    finally:
-        env.store.close()
-        emu.close()
+def test_a_429_without_retry_after_on_reports_raises_with_the_window(emulated):
+    emu, env = emulated()
+    api = env.conn().api()
+    emu.set_faults(path_prefix="/v2/reports/", error_next=1, error_status=429, bare_errors=True)
+    emu.clear_request_log()
+    with pytest.raises(hc.RateLimitedError) as info:
+        api.get("/reports/time/clients", {"from": "20240101", "to": "20240131"})
+    assert info.value.retry_after == 900.0
+    assert "without Retry-After" in str(info.value)
+    assert len(emu.request_log()) == 1  # not retried at once, and the empty body not decoded
 
 
-def test_a_huge_retry_after_ends_the_call_at_once(tmp_path, monkeypatch):
-    emu, env = _emulated(tmp_path, monkeypatch)
-    try:
-        api = env.conn().api()
-        emu.set_faults(path_prefix="/v2/users/me", error_next=1, error_status=429,
-                       retry_after_header="10000000000000000", bare_errors=True)
-        emu.clear_request_log()
-        with pytest.raises(hc.RateLimitedError) as info:
-            api.get("/users/me")
-        assert info.value.retry_after == 86400.0
-        assert len(emu.request_log()) == 1
-    finally:
-        env.store.close()
-        emu.close()
+def test_a_huge_retry_after_ends_the_call_at_once(emulated):
+    emu, env = emulated()
+    api = env.conn().api()
+    emu.set_faults(path_prefix="/v2/users/me", error_next=1, error_status=429,
+                   retry_after_header="10000000000000000", bare_errors=True)
+    emu.clear_request_log()
+    with pytest.raises(hc.RateLimitedError) as info:
+        api.get("/users/me")
+    assert info.value.retry_after == 86400.0
+    assert len(emu.request_log()) == 1
 
 
-def test_export_writes_one_json_value_per_line_when_the_server_indents(tmp_path, monkeypatch):
-    emu, env = _emulated(tmp_path, monkeypatch, indent_json=True)
-    try:
-        raw = env.conn().api().get("/time_entries", {"per_page": "7"})
-        assert raw["time_entries"]
-        out = tmp_path / "entries.jsonl"
-        count = env.conn().api().export_jsonl("/time_entries", str(out), {"per_page": "7"})
-        lines = out.read_text(encoding="utf-8").splitlines()
-        assert count == len(lines) == emu.time_entry_count()
-        records = [json.loads(line) for line in lines]
-        assert records[0] == raw["time_entries"][0]
-        assert all(line == line.strip() for line in lines)
-    finally:
-        env.store.close()
-        emu.close()
+def test_export_writes_one_json_value_per_line_when_the_server_indents(emulated, tmp_path):
+    emu, env = emulated(indent_json=True)
+    raw = env.conn().api().get("/time_entries", {"per_page": "7"})
+    assert raw["time_entries"]
+    out = tmp_path / "entries.jsonl"
+    count = env.conn().api().export_jsonl("/time_entries", str(out), {"per_page": "7"})
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert count == len(lines) == emu.time_entry_count()
+    records = [json.loads(line) for line in lines]
+    assert records[0] == raw["time_entries"][0]
+    assert all(line == line.strip() for line in lines)

@@ -14,25 +14,6 @@ SECRET = "client-secret-QUUX-1234"
 ACCOUNT = "5550001234"
 
 
-@pytest.fixture(autouse=True)
-def private_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("HARVEST_CONNECT_HOME", str(tmp_path / "home"))
-    for var in ("HARVEST_CONNECT_KEY", "HARVEST_CONNECT_KEY_FILE", "HARVEST_CONNECT_CONTACT"):
-        monkeypatch.delenv(var, raising=False)
-    return tmp_path / "home"
-
-
-@pytest.fixture
-def key():
-    return hc.Key.generate()
-
-
-@pytest.fixture
-def store(tmp_path, key):
-    with hc.Store.open(tmp_path / "s" / "store.db", key=key) as s:
-        yield s
-
-
 def make_pair(store):
     store.create_oauth_client("harvest-app", client_id="cid-1", client_secret=SECRET)
     return store.create_connection("Acme", oauth_client="harvest-app", account_id=ACCOUNT,
@@ -183,13 +164,15 @@ def test_passphrase_store(tmp_path):
         assert len(s.connections()) == 1
 
 
-def test_default_location_and_modes(private_home):
+def test_default_location_and_modes(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    monkeypatch.setenv("HARVEST_CONNECT_HOME", str(home))
     with hc.Store.open() as s:
         make_pair(s)
-        assert s.path == private_home / "store.db"
-    assert stat.S_IMODE(os.stat(private_home / "store.db").st_mode) == 0o600
-    assert stat.S_IMODE(os.stat(private_home / "master.key").st_mode) == 0o600
-    assert hc.default_store_path() == private_home / "store.db"
+        assert s.path == home / "store.db"
+    assert stat.S_IMODE(os.stat(home / "store.db").st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(home / "master.key").st_mode) == 0o600
+    assert hc.default_store_path() == home / "store.db"
 
 
 def test_world_readable_key_file_is_refused(tmp_path):

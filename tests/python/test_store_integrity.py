@@ -12,27 +12,24 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
-from typing import Iterator, List, Tuple
+from typing import Callable, List, Tuple
 
 import pytest
 
 import harvest_connect as hc
 from harvest_connect.testing import HarvestEmulator
 
-from _harvest_support import Env, make_env
+from _harvest_support import Env
 
 
 @pytest.fixture
-def servers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Tuple[Env, HarvestEmulator]]:
+def servers(harvest_env: Callable[..., Env], emulator: Callable[..., HarvestEmulator]) -> Tuple[Env, HarvestEmulator]:
     """The connection's real (emulated) Harvest, authorized; and a second server standing for
     the place an attacker points the store at."""
-    with HarvestEmulator(entries=5) as emu, HarvestEmulator(entries=5, tls=False) as evil:
-        monkeypatch.setenv("SSL_CERT_FILE", emu.ca_file)
-        monkeypatch.setenv("HARVEST_CONNECT_HOME", str(tmp_path / "home"))
-        env = make_env(emu, tmp_path)
-        env.conn().api().get("/users/me")  # works before the edit
-        yield env, evil
-        env.store.close()
+    env = harvest_env(entries=5)
+    evil = emulator(entries=5, tls=False)
+    env.conn().api().get("/users/me")  # works before the edit
+    return env, evil
 
 
 def edit(path: Path, statement: str, *params: object) -> None:

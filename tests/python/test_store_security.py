@@ -14,13 +14,6 @@ import harvest_connect as hc
 SECRETS = ["client-secret-ZORK-9911", "8080706050", "pat-token-BLORB-7733", "6060504030"]
 
 
-@pytest.fixture(autouse=True)
-def private_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("HARVEST_CONNECT_HOME", str(tmp_path / "home"))
-    for var in ("HARVEST_CONNECT_KEY", "HARVEST_CONNECT_KEY_FILE"):
-        monkeypatch.delenv(var, raising=False)
-
-
 def forms(secret: str):
     raw = secret.encode()
     return [raw, raw.hex().encode(), base64.b64encode(raw).rstrip(b"="),
