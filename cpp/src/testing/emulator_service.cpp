@@ -37,6 +37,7 @@ constexpr std::string_view invalid_token_body =
     R"({"error":"invalid_token","error_description":"The access token provided is expired, revoked, malformed or invalid for other reasons."})";
 constexpr std::string_view redacted = "[redacted]";
 constexpr std::size_t max_per_page = 2000;
+constexpr std::int32_t max_report_days = 365;  // a report's from..to, both days included
 
 bool is_secret_param(std::string_view key) {
   static constexpr std::string_view keys[] = {"code",        "state",      "access_token",  "refresh_token",
@@ -1087,6 +1088,11 @@ struct EmulatorService::impl {
     std::int32_t from = 0, to = 0;
     if (!detail::parse_date(q.value("from"), from) || !detail::parse_date(q.value("to"), to))
       return {unprocessable("from and to are required dates (YYYYMMDD or 2017-12-31).")};
+    // Harvest refuses a timeframe over a year with a 400 (HARVEST.md §16). The strictest
+    // reading: at most 365 days counting both ends, so 2024-01-01..2024-12-31 (366) fails.
+    if (to < from) return {message_answer(400, "Bad Request", "Invalid timeframe: from must not be after to")};
+    if (to - from + 1 > max_report_days)
+      return {message_answer(400, "Bad Request", "Invalid timeframe: must not exceed 1 year")};
     struct Sum {
       std::uint64_t total = 0, billable = 0;
       double amount = 0;
@@ -1420,6 +1426,18 @@ void EmulatorService::clear_request_log() {
 std::map<std::string, std::uint64_t> EmulatorService::counters() const {
   std::lock_guard lock(impl_->mutex);
   return impl_->counters;
+}
+
+void EmulatorService::update_time_entry(std::uint64_t id, const std::optional<std::string>& notes,
+                                        std::optional<double> hours, std::optional<std::int64_t> updated_at) {
+  if (hours && !(*hours >= 0 && *hours <= 24)) throw error(errc::validation_failed, "hours must be between 0 and 24");
+  std::lock_guard lock(impl_->mutex);
+  const auto index = impl_->data.entry_index(id);
+  if (index < 0) throw error(errc::not_found, "no time entry with id " + std::to_string(id));
+  auto& e = impl_->data.entries[static_cast<std::size_t>(index)];
+  if (notes) e.notes = impl_->data.add_note(*notes);
+  if (hours) e.centi_hours = static_cast<std::uint32_t>(std::lround(*hours * 100));
+  e.updated = updated_at ? *updated_at : impl_->wall_now();
 }
 
 std::size_t EmulatorService::time_entry_count() const {
