@@ -127,6 +127,18 @@ const std::vector<AuthenticatedTable>& authenticated_tables() {
         {"created_at", "t.created_at"},
         {"expires_at", "t.expires_at"},
         {"row_version", "t.row_version"}}},
+      {"pull_states",
+       "pull state",
+       "name",
+       {{"uid", "t.uid"},
+        {"connection_id", "(SELECT c.uid FROM connections c WHERE c.id = t.connection_id)"},
+        {"name", "t.name"},
+        {"path", "t.path"},
+        {"mark", "t.mark"},
+        {"recent", "t.recent"},
+        {"created_at", "t.created_at"},
+        {"updated_at", "t.updated_at"},
+        {"row_version", "t.row_version"}}},
   };
   return tables;
 }

@@ -20,6 +20,7 @@
 #include "harvest_connect/error.hpp"
 #include "harvest_connect/model/harvest.hpp"
 #include "harvest_connect/model/validation.hpp"
+#include "store/detail/pull_state.hpp"
 #include "store/detail/row_mac.hpp"
 #include "store/detail/schema.hpp"
 #include "store/detail/sqlite.hpp"
@@ -75,6 +76,7 @@ const std::vector<SealedTable>& sealed_tables() {
       {"oauth_clients", "oauth_client", "name", {"client_secret"}},
       {"connections", "connection", "name", {"account_id", "personal_access_token", "access_token", "refresh_token"}},
       {"pending_authorizations", "pending_authorization", "uid", {"code_verifier"}},
+      {"pull_states", "pull_state", "name", {}},  // nothing sealed: listed for display_of()
   };
   return tables;
 }
@@ -1167,6 +1169,54 @@ std::optional<PendingAuthorization> Store::take_pending_authorization(const cryp
   impl_->db.prepare("DELETE FROM pending_authorizations WHERE id = ?").bind(1, s.int64(0)).run();
   tx.commit();
   return out;
+}
+
+// ----------------------------------------------------------------------------------
+// Incremental pull states (the table's SQL: store/pull_state.cpp)
+
+namespace {
+
+detail::PullStateAccess pull_access(Store::Impl& impl) {
+  return {impl.db, impl.row_key, impl.store_id, [&impl](std::int64_t rowid, std::string_view name, std::string_view uid) {
+            impl.check_row("pull_states", rowid, name, uid);
+          }};
+}
+
+}  // namespace
+
+std::optional<PullState> Store::pull_state(std::string_view connection_name, std::string_view name) const {
+  std::lock_guard lock(impl_->mu);
+  impl_->check_open();
+  Transaction tx(impl_->db, Transaction::Kind::deferred);
+  auto row = impl_->connection_or_throw(connection_name);
+  return detail::find_pull_state(pull_access(*impl_), row.rowid, name);
+}
+
+std::vector<PullState> Store::pull_states(std::string_view connection_name) const {
+  std::lock_guard lock(impl_->mu);
+  impl_->check_open();
+  Transaction tx(impl_->db, Transaction::Kind::deferred);
+  auto row = impl_->connection_or_throw(connection_name);
+  return detail::list_pull_states(pull_access(*impl_), row.rowid);
+}
+
+void Store::save_pull_state(std::string_view connection_name, const PullState& state) {
+  std::lock_guard lock(impl_->mu);
+  impl_->check_open();
+  Transaction tx(impl_->db, Transaction::Kind::immediate);
+  auto row = impl_->connection_or_throw(connection_name);
+  detail::write_pull_state(pull_access(*impl_), row.rowid, state, now());
+  tx.commit();
+}
+
+bool Store::delete_pull_state(std::string_view connection_name, std::string_view name) {
+  std::lock_guard lock(impl_->mu);
+  impl_->check_open();
+  Transaction tx(impl_->db, Transaction::Kind::immediate);
+  auto row = impl_->connection_or_throw(connection_name, false);
+  const bool removed = detail::remove_pull_state(impl_->db, row.rowid, name);
+  tx.commit();
+  return removed;
 }
 
 }  // namespace harvest_connect::store
