@@ -66,7 +66,7 @@ CREATE TABLE pending_authorizations (
 // Version 2: every row carries row_version (up by one on every write) and row_mac, an HMAC
 // over the whole row (store/detail/row_mac.hpp). Store::open writes the MACs of existing
 // rows in the migration's transaction (it holds the key then), and rewraps the data key so
-// that a store lowered back to version 1 no longer opens as one (store.cpp, wrap_context).
+// that a store lowered back to version 1 no longer opens as one (migrations.cpp, wrap_context).
 constexpr const char* v2 = R"sql(
 ALTER TABLE oauth_clients ADD COLUMN row_version INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE oauth_clients ADD COLUMN row_mac BLOB;
