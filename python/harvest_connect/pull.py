@@ -26,6 +26,7 @@ How it works (docs/pulls.md has the whole story):
 from __future__ import annotations
 
 import datetime as _dt
+import urllib.parse
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple, Type, Union
 
@@ -135,7 +136,7 @@ class Pull:
         self._params = items
         filters = sorted((k, v) for k, v in items if k not in _NOT_FILTERS)
         # What the mark belongs to: the endpoint and the filters that choose its records.
-        self._key = self._path + ("?" + "&".join(f"{k}={v}" for k, v in filters) if filters else "")
+        self._key = self._path + ("?" + urllib.parse.urlencode(filters) if filters else "")
         self._since = None if since is None else _timestamp("since", since)
         self._full = bool(full)
         self._stored = self._load()
