@@ -52,8 +52,10 @@ def test_windows_across_a_leap_year_are_exact() -> None:
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> Any:
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     with HarvestEmulator(entries=400) as emu:
+        monkeypatch.setenv("SSL_CERT_FILE", emu.ca_file)
+        monkeypatch.setenv("HARVEST_CONNECT_HOME", str(tmp_path / "home"))
         e = make_env(emu, tmp_path)
         try:
             yield e
@@ -101,10 +103,12 @@ def test_report_kinds_and_params_are_checked(env: Any) -> None:
         api.report("time/projects", start="2024-02-01", end="2024-01-31")
 
 
-def test_a_long_report_keeps_the_reports_rate_limit(tmp_path: Path) -> None:
+def test_a_long_report_keeps_the_reports_rate_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The emulator allows 3 report requests per 2 s; the client is told the same budget and
-    # must wait for it instead of running into 429s over 5 windows.
+    # must wait for it instead of running into 429s over 6 windows.
     with HarvestEmulator(entries=200, reports_limit=3, reports_window=2.0) as emu:
+        monkeypatch.setenv("SSL_CERT_FILE", emu.ca_file)
+        monkeypatch.setenv("HARVEST_CONNECT_HOME", str(tmp_path / "home"))
         env = make_env(emu, tmp_path)
         try:
             api = env.conn().api(reports_rate_limit=(3, 2.0))
