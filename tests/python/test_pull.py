@@ -243,3 +243,49 @@ def test_deleting_the_connection_deletes_its_states(env: Env) -> None:
     with sqlite3.connect(env.path) as db:
         assert db.execute("SELECT count(*) FROM pull_states").fetchone()[0] == 0
     db.close()
+
+
+# -- table mode: Pull.to_arrow() chooses the rows of the table api.to_arrow builds ---------------
+
+def _arrow_stand_in(self: Any, path: str, params: Any = None, *, columns: Any = None) -> Any:
+    """api.to_arrow's contract, built from paginate: the pull's row selection is tested apart
+    from the Arrow builder (harvest_connect/tables.py)."""
+    pa = pytest.importorskip("pyarrow")
+    records = list(self.paginate(path, params))
+    table = pa.table({
+        "id": pa.array([r["id"] for r in records], pa.int64()),
+        "updated_at": pa.array([dt.datetime.fromisoformat(r["updated_at"].replace("Z", "+00:00"))
+                                for r in records], pa.timestamp("us", tz="UTC")),
+        "notes": pa.array([r["notes"] for r in records], pa.string()),
+    })
+    return table if columns is None else table.select(list(columns))
+
+
+def _pull_tables(env: Env, api: Any) -> None:
+    with api.pull("/time_entries", state="tables", overlap=0) as p:
+        first = p.to_arrow(columns=["notes"])
+    assert first.column_names == ["notes"] and first.num_rows == ENTRIES
+    stored = env.store.pull_state("acme", "tables")
+    mark = stored.mark_timestamp
+    changed = 636700009
+    env.emu.update_time_entry(changed, notes="as a table", updated_at=mark)  # the mark's second
+    with api.pull("/time_entries", state="tables", overlap=0) as p:
+        second = p.to_arrow()
+    assert second.column("id").to_pylist() == [changed]  # the rows at the mark were dropped
+    assert second.column("notes").to_pylist() == ["as a table"]
+    assert (changed, mark) in env.store.pull_state("acme", "tables").recent
+    p = api.pull("/time_entries", state="tables", overlap=0)
+    assert p.to_arrow().num_rows == 0
+    p.commit()
+
+
+def test_a_pull_as_a_table_drops_what_was_delivered(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("pyarrow")
+    monkeypatch.setattr(hc.HarvestClient, "to_arrow", _arrow_stand_in, raising=False)
+    _pull_tables(env, env.conn().api())
+
+
+@pytest.mark.skipif(not hasattr(hc.HarvestClient, "to_arrow"), reason="api.to_arrow comes with the Arrow tables")
+def test_a_pull_as_a_table_with_the_arrow_builder(env: Env) -> None:
+    pytest.importorskip("pyarrow")
+    _pull_tables(env, env.conn().api())
