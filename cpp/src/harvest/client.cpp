@@ -1,7 +1,6 @@
 #include "harvest_connect/harvest/client.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <atomic>
@@ -17,6 +16,7 @@
 #include "harvest_connect/harvest/paginator.hpp"
 #include "harvest_connect/harvest/unauthorized.hpp"
 #include "harvest_connect/http/url.hpp"
+#include "crypto/detail/digest.hpp"
 
 namespace harvest_connect::harvest {
 
@@ -38,18 +38,9 @@ namespace {
 constexpr std::size_t max_error_body = 4096;
 
 std::string account_digest(std::string_view api_url, const crypto::Secret& account_id) {
-  unsigned char digest[32];
-  unsigned int size = 0;
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  if (ctx == nullptr) throw error(errc::internal_error, "OpenSSL could not allocate a digest context");
-  const bool ok = EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1 &&
-                  EVP_DigestUpdate(ctx, api_url.data(), api_url.size()) == 1 &&
-                  EVP_DigestUpdate(ctx, "\0", 1) == 1 &&
-                  EVP_DigestUpdate(ctx, account_id.reveal().data(), account_id.size()) == 1 &&
-                  EVP_DigestFinal_ex(ctx, digest, &size) == 1;
-  EVP_MD_CTX_free(ctx);
-  if (!ok) throw error(errc::internal_error, "OpenSSL SHA-256 failed");
-  return crypto::hex_encode({digest, size});
+  using crypto::detail::as_bytes;
+  return crypto::hex_encode(
+      crypto::detail::sha256({as_bytes(api_url), as_bytes(std::string_view("\0", 1)), account_id.reveal()}));
 }
 
 double unit_random() {

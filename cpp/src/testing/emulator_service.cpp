@@ -3,9 +3,6 @@
 // Harvest's behaviour is not documented the choice is the RFC's and says so here.
 #include "harvest_connect/testing/emulator_service.hpp"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -21,6 +18,9 @@
 #include "harvest_connect/crypto/encoding.hpp"
 #include "harvest_connect/crypto/random.hpp"
 #include "harvest_connect/error.hpp"
+#include "crypto/detail/constant_time.hpp"
+#include "crypto/detail/digest.hpp"
+#include "http/detail/text.hpp"
 #include "testing/detail/dataset.hpp"
 
 namespace harvest_connect::testing {
@@ -30,6 +30,8 @@ namespace {
 namespace json = boost::json;
 namespace urls = boost::urls;
 using Clock = std::chrono::steady_clock;
+using http::detail::html_escape;
+using http::detail::iequals;
 using detail::Dataset;
 using detail::UserRecord;
 
@@ -42,12 +44,6 @@ bool is_secret_param(std::string_view key) {
   static constexpr std::string_view keys[] = {"code",        "state",      "access_token",  "refresh_token",
                                               "client_secret", "account_id", "code_verifier", "password"};
   return std::find(std::begin(keys), std::end(keys), key) != std::end(keys);
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 // Decoded query or form parameters, in order; '+' is a space (application/x-www-form-urlencoded).
@@ -93,14 +89,6 @@ bool parse_u64(std::string_view s, std::uint64_t& v) {
 
 std::string random_token(std::size_t bytes) { return crypto::base64url_encode(crypto::random_bytes(bytes)); }
 
-std::string sha256_base64url(std::string_view text) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  if (EVP_Digest(text.data(), text.size(), digest, &size, EVP_sha256(), nullptr) != 1)
-    throw error(errc::internal_error, "SHA-256 failed in the emulator");
-  return crypto::base64url_encode(crypto::bytes_view(digest, size));
-}
-
 std::optional<std::string> base64url_decode(std::string_view text) {
   std::string s(text);
   for (char& c : s) {
@@ -111,26 +99,6 @@ std::optional<std::string> base64url_decode(std::string_view text) {
   auto bytes = crypto::base64_decode(s);
   if (!bytes) return std::nullopt;
   return std::string(bytes->begin(), bytes->end());
-}
-
-bool same_secret(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
-std::string html_escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
-    }
-  }
-  return out;
 }
 
 http::ServerResponse json_answer(int status, std::string body) {
@@ -474,7 +442,7 @@ struct EmulatorService::impl {
     if (form.value("decision") != "authorize") return redirect(decide(a, *app, nullptr, 0, false));
     const std::string email = form.value("email");
     UserRecord* user = user_by_email(email);
-    if (!user || !same_secret(user->password, form.value("password")))
+    if (!user || !crypto::detail::constant_time_equal(user->password, form.value("password")))
       return html_answer(200, consent_page(a, *app, "Wrong email or password.", email));
     std::uint64_t account_id = first_harvest_account(*user);
     if (!app->multi_account && account_id == 0)
@@ -493,7 +461,7 @@ struct EmulatorService::impl {
     if (auto problem = check_client(a, app); !problem.empty()) throw error(errc::authorization_failed, problem);
     if (!allow) return decide(a, *app, nullptr, 0, false);
     UserRecord* user = email.empty() ? &data.users.front() : user_by_email(email);
-    if (!user || (!email.empty() && !same_secret(user->password, password)))
+    if (!user || (!email.empty() && !crypto::detail::constant_time_equal(user->password, password)))
       throw error(errc::authorization_failed, "approve(): wrong email or password for the emulator's sign-in");
     if (account_id == 0) account_id = first_harvest_account(*user);
     if (std::find(user->account_ids.begin(), user->account_ids.end(), account_id) == user->account_ids.end())
@@ -581,7 +549,7 @@ struct EmulatorService::impl {
     }
     auto app_it = apps.find(client_id);
     if (client_id.empty() || client_secret.empty() || app_it == apps.end() ||
-        !same_secret(app_it->second.client_secret, client_secret))
+        !crypto::detail::constant_time_equal(app_it->second.client_secret, client_secret))
       return invalid_client(basic);
     const OAuthApp& app = app_it->second;
 
@@ -604,8 +572,9 @@ struct EmulatorService::impl {
         return invalid_grant();
       if (!code.challenge.empty()) {
         const std::string verifier = body.value("code_verifier");
-        const std::string computed = code.challenge_method == "S256" ? sha256_base64url(verifier) : verifier;
-        if (verifier.empty() || !same_secret(computed, code.challenge)) return invalid_grant();
+        const std::string computed =
+            code.challenge_method == "S256" ? crypto::base64url_encode(crypto::detail::sha256(verifier)) : verifier;
+        if (verifier.empty() || !crypto::detail::constant_time_equal(computed, code.challenge)) return invalid_grant();
       }
       code.used = true;
       std::string refresh = new_refresh_token(code.user_id, app.client_id, code.scope);
