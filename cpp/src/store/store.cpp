@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <openssl/sha.h>
 
 #include <charconv>
 #include <chrono>
@@ -19,6 +18,7 @@
 #include "harvest_connect/error.hpp"
 #include "harvest_connect/model/harvest.hpp"
 #include "harvest_connect/model/validation.hpp"
+#include "crypto/detail/digest.hpp"
 #include "store/detail/key_source.hpp"
 #include "store/detail/migrations.hpp"
 #include "store/detail/pull_state.hpp"
@@ -135,10 +135,10 @@ model::Connection connection_from_row(const Statement& s) {
   return c;
 }
 
+// Pending authorizations are found by the hash of their `state`, never by the value itself.
 Bytes sha256(const Secret& s) {
-  Bytes out(SHA256_DIGEST_LENGTH);
-  SHA256(s.reveal().data(), s.size(), out.data());
-  return out;
+  const crypto::detail::Sha256 digest = crypto::detail::sha256(s.reveal());
+  return Bytes(digest.begin(), digest.end());
 }
 
 // Creates the store's directory 0700 when we create it (an existing directory the user
