@@ -54,7 +54,10 @@ def _timestamp(field: str, value: Union[_dt.datetime, _dt.date, str]) -> int:
     if isinstance(value, str):
         text = value.strip()
         try:
-            value = _dt.datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+            if len(text) == 10:  # a date: midnight UTC
+                value = _dt.date.fromisoformat(text)
+            else:
+                value = _dt.datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
         except ValueError:
             raise ValidationError(f"{field}: not an ISO 8601 date or date-time ({value!r}); e.g. "
                                   "'2024-01-31T00:00:00Z'") from None

@@ -186,8 +186,15 @@ def test_since_starts_a_first_pull_from_a_date(env: Env) -> None:
     since = dt.datetime.fromtimestamp(cut, dt.timezone.utc)
     got = pull_all(api, state="recent", since=since)
     assert sorted(ts(r["updated_at"]) for r in got) == [t for t in times if t >= cut]
+    as_text = pull_all(api, state="as-text", since=since.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    assert sorted(r["id"] for r in as_text) == sorted(r["id"] for r in got)
+    day = since.date()
+    from_day = pull_all(api, state="from-day", since=day.isoformat())  # midnight UTC
+    assert from_day and all(ts(r["updated_at"]) >= ts(day.isoformat() + "T00:00:00Z") for r in from_day)
     with pytest.raises(hc.ValidationError, match="aware"):
         api.pull("/time_entries", state="x", since=dt.datetime(2024, 1, 1))
+    with pytest.raises(hc.ValidationError, match="since"):
+        api.pull("/time_entries", state="x", since="yesterday")
 
 
 def test_states_are_per_endpoint_and_filters(env: Env) -> None:
