@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Mapping, 
 
 from . import _core
 from .errors import ApiError
+from .pull import DEFAULT_OVERLAP
 
 if TYPE_CHECKING:
     from .pull import Pull
@@ -235,7 +236,7 @@ class HarvestClient:
 
     def pull(self, path: str, *, state: str, params: Params = None,
              since: Union[_dt.datetime, _dt.date, str, None] = None, full: bool = False,
-             overlap: int = 60) -> "Pull":
+             overlap: int = DEFAULT_OVERLAP) -> "Pull":
         """An incremental pull of a list endpoint: only what changed since the last committed
         pull of ``state`` (Harvest's ``updated_since``); everything, or what changed from
         ``since``, the first time or with ``full=True``. Commit after reading every record:

@@ -278,7 +278,8 @@ class Pull:
         recent = {(i, u) for i, u in self._delivered.items() if u >= floor}
         if previous is not None:
             recent.update((int(i), int(u)) for i, u in previous.recent if int(u) >= floor)
-        self._store._save_pull_state(self._connection, self._state, self._key, mark, sorted(recent, key=lambda r: (r[1], r[0])))
+        ordered = sorted(recent, key=lambda r: (r[1], r[0]))
+        self._store._save_pull_state(self._connection, self._state, self._key, mark, ordered)
         self._committed = True
 
     def reset(self) -> None:

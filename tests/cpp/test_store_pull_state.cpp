@@ -38,7 +38,8 @@ TEST_F(StorePullState, AStateIsSavedPerConnectionAndReadBack) {
   {
     auto s = populated();
     EXPECT_FALSE(s.pull_state("acme", "daily").has_value());
-    s.save_pull_state("acme", state("daily", "/time_entries", 1'700'000'000, {{636700001, 1'700'000'000}, {7, 1'699'999'999}}));
+    s.save_pull_state("acme",
+                      state("daily", "/time_entries", 1'700'000'000, {{636700001, 1'700'000'000}, {7, 1'699'999'999}}));
     s.save_pull_state("other", state("daily", "/projects", 5));
   }
   auto s = open(key);  // from the file, not a cache

@@ -152,7 +152,10 @@ void write_pull_state(const PullStateAccess& a, std::int64_t connection_rowid, c
 }
 
 bool remove_pull_state(Database& db, std::int64_t connection_rowid, std::string_view name) {
-  db.prepare("DELETE FROM pull_states WHERE connection_id = ? AND name = ?").bind(1, connection_rowid).bind(2, name).run();
+  db.prepare("DELETE FROM pull_states WHERE connection_id = ? AND name = ?")
+      .bind(1, connection_rowid)
+      .bind(2, name)
+      .run();
   return db.changes() > 0;
 }
 
