@@ -232,7 +232,8 @@ void register_harvest(py::module_& m) {
               py::gil_scoped_release release;
               core.emplace(harvest::open_client(c.store, c.value.name, o));
             }
-            return py::module_::import("harvest_connect.client").attr("HarvestClient")(std::move(*core), c.value.name);
+            return py::module_::import("harvest_connect.client")
+                .attr("HarvestClient")(std::move(*core), c.value.name, c.store);  // c.store: pull states
           },
           py::kw_only(), py::arg("rate_limit") = std::make_pair(100u, 15.0),
           py::arg("reports_rate_limit") = std::make_pair(100u, 900.0), py::arg("deadline") = 120.0,

@@ -9,6 +9,7 @@ namespace py = pybind11;
 void register_errors(py::module_& m);
 void register_crypto(py::module_& m);
 void register_store(py::module_& m);
+void register_pull(py::module_& m);  // after register_store: adds the pull-state methods to Store
 // After register_store: adds the authorization methods to Connection.
 void register_oauth(py::module_& m);
 void register_testing(py::module_& m);

@@ -224,6 +224,14 @@ void register_testing(py::module_& m) {
       .def(
           "time_entry_count", [](Emulator& e) { return e.service().time_entry_count(); },
           py::call_guard<py::gil_scoped_release>(), "How many time entries it holds.")
+      .def(
+          "update_time_entry",
+          [](Emulator& e, std::uint64_t id, std::optional<std::string> notes, std::optional<double> hours,
+             std::optional<std::int64_t> updated_at) { e.service().update_time_entry(id, notes, hours, updated_at); },
+          py::arg("id"), py::kw_only(), py::arg("notes") = py::none(), py::arg("hours") = py::none(),
+          py::arg("updated_at") = py::none(), py::call_guard<py::gil_scoped_release>(),
+          "Edit a time entry as Harvest would: notes/hours when given, updated_at = that Unix second (the "
+          "emulator's clock when None).")
       .def("stop", &Emulator::stop, py::call_guard<py::gil_scoped_release>(), "Stop serving (idempotent).");
 }
 

@@ -19,6 +19,7 @@ from ._core import (  # noqa: E402
     Key,
     OAuthClient,
     Problem,
+    PullState,
     Store,
     TestResult,
     default_key_file_path,
@@ -26,6 +27,8 @@ from ._core import (  # noqa: E402
     default_user_agent,
 )
 from .client import HarvestClient, connect
+from .pull import Pull
+from .reports import report_windows
 from .errors import (
     ApiError,
     AuthorizationError,
@@ -72,6 +75,9 @@ __all__ = [
     "Problem",
     "HarvestClient",
     "connect",
+    "Pull",
+    "PullState",
+    "report_windows",
     "TestResult",
     "default_store_path",
     "default_key_file_path",

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _core
 from .errors import ApiError
+from .pull import DEFAULT_OVERLAP
+
+if TYPE_CHECKING:
+    from .pull import Pull
 
 __all__ = ["HarvestClient", "Params", "connect"]
 
@@ -121,11 +125,13 @@ class HarvestClient:
     an absolute URL such as a page's ``links.next`` must be on the connection's API host.
     """
 
-    __slots__ = ("_core", "_name", "_store")
+    __slots__ = ("_core", "_name", "_store", "_states")
 
-    def __init__(self, core: Any, name: str = "") -> None:
+    def __init__(self, core: Any, name: str = "", store: Optional[_core.Store] = None) -> None:
         self._core = core
         self._name = name
+        # The connection's store, where pull() keeps its states (None: pull() is unavailable).
+        self._states = store
         # The store this client opened itself (connect() with store=None): kept open, so that
         # token refreshes can be saved, until close().
         self._store: Optional[_core.Store] = None
@@ -227,6 +233,28 @@ class HarvestClient:
             decoded = _decode_page(page[1])
             del page  # the page's text is not kept while the caller works on the page
             yield decoded
+
+    def pull(self, path: str, *, state: str, params: Params = None,
+             since: Union[_dt.datetime, _dt.date, str, None] = None, full: bool = False,
+             overlap: int = DEFAULT_OVERLAP) -> "Pull":
+        """An incremental pull of a list endpoint: only what changed since the last committed
+        pull of ``state`` (Harvest's ``updated_since``); everything, or what changed from
+        ``since``, the first time or with ``full=True``. Commit after reading every record:
+        ``with api.pull(...) as p: for r in p: ...`` does on a clean exit. Deletions are not
+        seen (see harvest_connect.pull and docs/pulls.md)."""
+        from .pull import Pull
+
+        return Pull(self, path, state=state, params=params, since=since, full=full, overlap=overlap)
+
+    def report(self, kind: str, *, start: Union[_dt.date, str], end: Union[_dt.date, str],
+               params: Params = None) -> Iterator[Dict[str, Any]]:
+        """The ``results`` of ``/v2/reports/{kind}`` (e.g. ``"time/projects"``) from ``start`` to
+        ``end`` (both included), any length: asked in windows of at most 365 days (what Harvest
+        accepts), every page of each, within the reports rate limit (see harvest_connect.reports).
+        Rows are per window: a project active in two windows has a row in each."""
+        from .reports import report
+
+        return report(self, kind, start=start, end=end, params=params)
 
     def accounts(self) -> List[Dict[str, Any]]:
         """The accounts the token can reach (``GET {id_url}/api/v2/accounts``)."""

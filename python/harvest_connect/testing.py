@@ -15,11 +15,12 @@ see docs/testing.md.
 
 from __future__ import annotations
 
+import datetime as _dt
 import ssl
 import urllib.parse
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Dict, List, Optional, Type
+from typing import Any, Dict, List, Optional, Type, Union
 
 from . import _core
 from .errors import HarvestConnectError
@@ -237,3 +238,14 @@ class HarvestEmulator:
 
     def time_entry_count(self) -> int:
         return self._emu.time_entry_count()
+
+    def update_time_entry(self, entry_id: int, *, notes: Optional[str] = None, hours: Optional[float] = None,
+                          updated_at: Union[_dt.datetime, int, None] = None) -> None:
+        """Edit a time entry as someone in Harvest would: ``notes``/``hours`` when given, and
+        its ``updated_at`` set to ``updated_at`` (an aware datetime or Unix seconds; the
+        emulator's clock when None), so that tests of ``updated_since`` choose the second."""
+        if isinstance(updated_at, _dt.datetime):
+            if updated_at.tzinfo is None:
+                raise ValueError("updated_at: give an aware datetime (e.g. tzinfo=datetime.timezone.utc)")
+            updated_at = int(updated_at.timestamp())
+        self._emu.update_time_entry(entry_id, notes=notes, hours=hours, updated_at=updated_at)

@@ -11,6 +11,7 @@
 #include "harvest_connect/crypto/encoding.hpp"
 #include "harvest_connect/crypto/envelope.hpp"
 #include "harvest_connect/crypto/sealed_field.hpp"
+#include "store/detail/row_mac.hpp"
 #include "store/detail/schema.hpp"
 #include "store_test_support.hpp"
 
@@ -83,6 +84,8 @@ class StoreIntegrity : public StoreTest {
     s.create_token_connection(std::move(t));
     s.create_pending_authorization("acme", Secret::from_string(state_a), Secret::from_string("verifier-verifier-1"),
                                    "http://127.0.0.1:8765/callback");
+    s.save_pull_state("acme", {"daily", "/time_entries", 1'700'000'000, {{636700001, 1'700'000'000}}, 0, 0});
+    s.save_pull_state("pat", {"projects", "/projects", 1'600'000'000, {}, 0, 0});
     ASSERT_TRUE(s.verify().empty());
   }
 };
@@ -90,6 +93,7 @@ class StoreIntegrity : public StoreTest {
 TEST_F(StoreIntegrity, EveryColumnOfEveryTableIsAuthenticated) {
   const std::string acme = "name = 'acme'";
   const std::string pending = "1 = 1";
+  const std::string acme_pull = "connection_id = (SELECT id FROM connections WHERE name = 'acme')";
   // Every column but id and row_mac. A column added to the schema without an entry here
   // fails the coverage check below.
   const std::map<std::string, std::map<std::string, Edit>> edits{
@@ -136,12 +140,30 @@ TEST_F(StoreIntegrity, EveryColumnOfEveryTableIsAuthenticated) {
         {"created_at", {"created_at = created_at + 1", pending, ""}},
         {"expires_at", {"expires_at = expires_at + 60", pending, ""}},
         {"row_version", {"row_version = row_version + 7", pending, ""}}}},
+      // A pull state is not secret, but a mark moved forward would make the next pull skip
+      // records silently.
+      {"pull_states",
+       {{"uid", {"uid = 'ffff' || substr(uid, 5)", acme_pull, "daily"}},
+        {"connection_id", {"connection_id = (SELECT id FROM connections WHERE name = 'pat')", acme_pull, "daily"}},
+        {"name", {"name = 'weekly'", acme_pull, "weekly"}},
+        {"path", {"path = '/projects'", acme_pull, "daily"}},
+        {"mark", {"mark = mark + 86400", acme_pull, "daily"}},
+        {"recent", {"recent = ''", acme_pull, "daily"}},
+        {"created_at", {"created_at = created_at + 1", acme_pull, "daily"}},
+        {"updated_at", {"updated_at = updated_at - 1", acme_pull, "daily"}},
+        {"row_version", {"row_version = row_version + 1", acme_pull, "daily"}}}},
   };
   populate();
   const fs::path pristine = dir / "pristine.db";
   fs::copy_file(path, pristine);
   // connections.type has CHECK (type = 'harvest'): no other value can be stored in it.
   const std::set<std::string> unchangeable{"connections.type"};
+  {
+    std::set<std::string> tables, covered_tables;
+    for (const auto& t : hc::store::detail::authenticated_tables()) tables.insert(t.table);
+    for (const auto& [table, _] : edits) covered_tables.insert(table);
+    EXPECT_EQ(covered_tables, tables) << "every authenticated table needs its tampering cases";
+  }
   for (const auto& [table, by_column] : edits) {
     std::set<std::string> expected;
     for (const auto& col : columns_of(path, table))
@@ -186,6 +208,20 @@ TEST_F(StoreIntegrity, EveryColumnOfEveryTableIsAuthenticated) {
                      [&] { s.set_status(edit.shown_name, m::ConnectionStatus::authorized); });
         expect_error(errc::decryption_failed, [&] { s.rotate_data_key(); });
         EXPECT_TRUE(names_row(s.verify(), "connection", edit.shown_name));
+      } else if (table == "pull_states") {
+        const std::string owner = column == "connection_id" ? "pat" : "acme";
+        auto e = expect_error(errc::decryption_failed, [&] { (void)s.pull_state(owner, edit.shown_name); });
+        EXPECT_NE(std::string(e.what()).find("'" + edit.shown_name + "'"), std::string::npos) << e.what();
+        expect_error(errc::decryption_failed, [&] { (void)s.pull_states(owner); });
+        // A commit would otherwise re-authenticate the tampered row.
+        expect_error(errc::decryption_failed, [&] {
+          s.save_pull_state(owner, {edit.shown_name, column == "path" ? "/projects" : "/time_entries", 1, {}, 0, 0});
+        });
+        expect_error(errc::decryption_failed, [&] { s.rotate_data_key(); });
+        EXPECT_TRUE(names_row(s.verify(), "pull_state", edit.shown_name));
+        // Deleting it works, so that the pull can start afresh.
+        EXPECT_TRUE(s.delete_pull_state(owner, edit.shown_name));
+        EXPECT_TRUE(s.verify().empty());
       } else {
         const std::string& state = column == "state_hash" ? state_b : state_a;
         expect_error(errc::decryption_failed,
@@ -280,7 +316,7 @@ TEST_F(StoreIntegrity, AVersion1StoreMigratesAuthenticatesAndVerifies) {
                 sealed("connections", "k1", "refresh_token", "refresh-1") + "', 1, 1);");
   {
     auto s = open(key);
-    EXPECT_EQ(s.schema_version(), 2);
+    EXPECT_EQ(s.schema_version(), 3);
     EXPECT_TRUE(s.verify().empty());
     auto cred = s.credentials("acme");
     EXPECT_EQ(cred.refresh_token->reveal_string(), "refresh-1");

@@ -360,6 +360,24 @@ TEST(EmulatorApi, Filters) {
   EXPECT_EQ(f.api("/v2/time_entries?from=yesterday", token).status, 422);
 }
 
+TEST(EmulatorApi, AnEditedEntryHasTheChosenUpdatedAtAndUpdatedSinceIncludesThatSecond) {
+  Fixture f(small(50));
+  auto token = f.service.create_personal_access_token();
+  const std::uint64_t id = 636'700'007;
+  f.service.update_time_entry(id, std::string("edited"), 2.5, 4'102'444'800);  // 2100-01-01T00:00:00Z
+  auto list = [&](const std::string& q) {
+    return json::parse(f.api("/v2/time_entries?" + q, token).body).as_object()["time_entries"].as_array();
+  };
+  auto got = list("updated_since=2100-01-01T00:00:00Z");  // the same second: included
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].at("id").as_int64(), static_cast<std::int64_t>(id));
+  EXPECT_EQ(s(got[0].at("updated_at")), "2100-01-01T00:00:00Z");
+  EXPECT_EQ(s(got[0].at("notes")), "edited");
+  EXPECT_DOUBLE_EQ(got[0].at("hours").to_number<double>(), 2.5);
+  EXPECT_TRUE(list("updated_since=2100-01-01T00:00:01Z").empty());
+  EXPECT_THROW(f.service.update_time_entry(1), harvest_connect::error);  // no such entry
+}
+
 TEST(EmulatorApi, ListsReportAndCreate) {
   Fixture f;
   auto token = f.service.create_personal_access_token();
@@ -368,10 +386,15 @@ TEST(EmulatorApi, ListsReportAndCreate) {
     ASSERT_EQ(a.status, 200) << r;
     EXPECT_FALSE(json::parse(a.body).as_object()[r].as_array().empty()) << r;
   }
-  auto report = f.api("/v2/reports/time/projects?from=20240101&to=20241231", token);
+  auto report = f.api("/v2/reports/time/projects?from=20240101&to=20241230", token);  // 365 days
   ASSERT_EQ(report.status, 200) << report.body;
   EXPECT_FALSE(json::parse(report.body).as_object()["results"].as_array().empty());
   EXPECT_EQ(f.api("/v2/reports/time/projects", token).status, 422);
+  // Harvest refuses a timeframe over a year: 2024 has 366 days.
+  auto year = f.api("/v2/reports/time/projects?from=20240101&to=20241231", token);
+  EXPECT_EQ(year.status, 400);
+  EXPECT_NE(year.body.find("Invalid timeframe: must not exceed 1 year"), std::string::npos) << year.body;
+  EXPECT_EQ(f.api("/v2/reports/time/projects?from=20240102&to=20240101", token).status, 400);
 
   auto created = f.call("POST", "/v2/time_entries",
                         {{"Authorization", "Bearer " + token}, {"Harvest-Account-Id", "3104001"}, {"User-Agent", "T (t@e.com)"},

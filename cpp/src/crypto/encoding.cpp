@@ -1,9 +1,10 @@
 #include "harvest_connect/crypto/encoding.hpp"
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include <algorithm>
+
+#include "crypto/detail/constant_time.hpp"
 
 namespace harvest_connect::crypto {
 namespace {
@@ -62,8 +63,7 @@ std::optional<Secret> base64_decode_secret(std::string_view text) {
   if (n < 0) return std::nullopt;
   Secret out(buffer.reveal().first(static_cast<std::size_t>(n)));
   Secret again = base64_encode_secret(out);
-  if (again.size() != text.size() || CRYPTO_memcmp(again.reveal().data(), text.data(), text.size()) != 0)
-    return std::nullopt;
+  if (!detail::constant_time_equal(again.reveal_string(), text)) return std::nullopt;
   return out;
 }
 

@@ -1,9 +1,9 @@
 #include "harvest_connect/crypto/mac.hpp"
 
 #include <openssl/core_names.h>
-#include <openssl/crypto.h>
 #include <openssl/params.h>
 
+#include "crypto/detail/constant_time.hpp"
 #include "crypto/detail/openssl_ptr.hpp"
 #include "harvest_connect/error.hpp"
 
@@ -43,8 +43,7 @@ Hmac hmac_sha256(const Secret& key, bytes_view message) {
 
 bool hmac_sha256_verify(const Secret& key, bytes_view message, bytes_view tag) {
   const Hmac expected = hmac_sha256(key, message);
-  if (tag.size() != expected.size()) return false;
-  return CRYPTO_memcmp(expected.data(), tag.data(), expected.size()) == 0;
+  return detail::constant_time_equal(expected, tag);
 }
 
 Secret hkdf_sha256(const Secret& input_key, bytes_view salt, bytes_view info, std::size_t size) {

@@ -1,29 +1,20 @@
 #include "harvest_connect/crypto/master_key.hpp"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 
 #include "harvest_connect/crypto/aes_gcm.hpp"
 #include "harvest_connect/crypto/encoding.hpp"
 #include "harvest_connect/crypto/random.hpp"
 #include "harvest_connect/error.hpp"
+#include "crypto/detail/digest.hpp"
 
 namespace harvest_connect::crypto {
 
 KeyId key_id_of(const Secret& key) {
   static constexpr std::string_view label = "harvest-connect key id v1";
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int digest_size = 0;
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1 &&
-            EVP_DigestUpdate(ctx, label.data(), label.size()) == 1 &&
-            EVP_DigestUpdate(ctx, key.reveal().data(), key.size()) == 1 &&
-            EVP_DigestFinal_ex(ctx, digest, &digest_size) == 1;
-  EVP_MD_CTX_free(ctx);
-  if (!ok) throw error(errc::internal_error, "OpenSSL failed to compute a key id");
+  const detail::Sha256 digest = detail::sha256({detail::as_bytes(label), key.reveal()});
   KeyId id{};
-  std::copy_n(digest, key_id_size, id.begin());
+  std::copy_n(digest.begin(), key_id_size, id.begin());
   return id;
 }
 

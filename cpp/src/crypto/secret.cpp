@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "crypto/detail/constant_time.hpp"
+
 namespace harvest_connect::crypto {
 
 Secret::Secret(std::size_t size) : data_(size ? new unsigned char[size]() : nullptr), size_(size) {}
@@ -51,9 +53,7 @@ void Secret::clear() noexcept {
 }
 
 bool operator==(const Secret& a, const Secret& b) noexcept {
-  if (a.size_ != b.size_) return false;
-  if (a.size_ == 0) return true;
-  return CRYPTO_memcmp(a.data_.get(), b.data_.get(), a.size_) == 0;
+  return detail::constant_time_equal(a.reveal(), b.reveal());
 }
 
 }  // namespace harvest_connect::crypto

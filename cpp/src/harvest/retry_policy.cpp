@@ -6,14 +6,13 @@
 #include <ctime>
 #include <string>
 
+#include "http/detail/text.hpp"
+
 namespace harvest_connect::harvest {
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return (x | 0x20) == (y | 0x20); });
-}
+using http::detail::iequals;
 
 std::string_view trim(std::string_view s) noexcept {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);

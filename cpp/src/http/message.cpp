@@ -1,14 +1,15 @@
 #include "harvest_connect/http/message.hpp"
 
 #include <algorithm>
-#include <boost/beast/core/string.hpp>
+
+#include "http/detail/text.hpp"
 
 namespace harvest_connect::http {
 namespace {
 
-// Field names are ASCII tokens (RFC 9110 5.1): Beast's ASCII-only comparison is exactly right
+// Field names are ASCII tokens (RFC 9110 5.1): an ASCII-only comparison is exactly right
 // and, unlike a locale-aware one, is the same on every machine.
-bool same_name(std::string_view a, std::string_view b) { return boost::beast::iequals(a, b); }
+bool same_name(std::string_view a, std::string_view b) { return detail::iequals(a, b); }
 
 }  // namespace
 

@@ -1,7 +1,6 @@
 #include "harvest_connect/http/proxy.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <boost/url/decode_view.hpp>
@@ -15,6 +14,7 @@
 
 #include "harvest_connect/crypto/encoding.hpp"
 #include "harvest_connect/error.hpp"
+#include "crypto/detail/digest.hpp"
 
 namespace harvest_connect::http {
 namespace urls = boost::urls;
@@ -228,12 +228,7 @@ std::string ProxyConfig::fingerprint() const {
     if (!p) return "direct";
     std::string out = p->authority() + "|" + p->source + "|";
     if (!p->credentials.empty()) {
-      unsigned char digest[EVP_MAX_MD_SIZE];
-      unsigned int size = 0;
-      if (EVP_Digest(p->credentials.reveal().data(), p->credentials.size(), digest, &size, EVP_sha256(), nullptr) != 1) {
-        throw error(errc::internal_error, "SHA-256 failed while keying the HTTP client cache");
-      }
-      out += crypto::hex_encode({digest, size});
+      out += crypto::hex_encode(crypto::detail::sha256(p->credentials.reveal()));
     }
     return out;
   };

@@ -1,10 +1,9 @@
 #include "harvest_connect/oauth/account_check.hpp"
 
-#include <openssl/crypto.h>
-
 #include <boost/json.hpp>
 
 #include "harvest_connect/error.hpp"
+#include "crypto/detail/constant_time.hpp"
 
 namespace harvest_connect::oauth {
 namespace {
@@ -14,10 +13,6 @@ bool all_digits(std::string_view s) {
   for (char c : s)
     if (c < '0' || c > '9') return false;
   return true;
-}
-
-bool equal_ct(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 std::string plural(std::size_t n, const char* what) {
@@ -53,7 +48,7 @@ GrantedScope parse_scope(const crypto::Secret& scope, const crypto::Secret& acco
     else if (token == "forecast:all") out.forecast_all = true;
     else if (token.starts_with("harvest:") && all_digits(token.substr(8))) {
       ++out.harvest_accounts;
-      if (equal_ct(token.substr(8), id)) out.includes_account = true;
+      if (crypto::detail::constant_time_equal(token.substr(8), id)) out.includes_account = true;
     } else if (token.starts_with("forecast:") && all_digits(token.substr(9))) {
       ++out.forecast_accounts;
     } else {
@@ -96,7 +91,7 @@ bool accounts_include(std::string_view accounts_json, const crypto::Secret& acco
     if (entry_id->is_int64()) text = std::to_string(entry_id->as_int64());
     else if (entry_id->is_uint64()) text = std::to_string(entry_id->as_uint64());
     else if (entry_id->is_string()) text = std::string(entry_id->as_string());
-    if (equal_ct(text, id)) found = true;
+    if (crypto::detail::constant_time_equal(text, id)) found = true;
   }
   if (harvest_accounts) *harvest_accounts = count;
   return found;

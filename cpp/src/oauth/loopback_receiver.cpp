@@ -9,6 +9,8 @@
 
 #include "harvest_connect/error.hpp"
 #include "harvest_connect/http/server.hpp"
+#include "crypto/detail/constant_time.hpp"
+#include "http/detail/text.hpp"
 #include "oauth/detail/url_check.hpp"
 
 namespace harvest_connect::oauth {
@@ -18,20 +20,7 @@ namespace {
 // program instead (the token exchange normally takes well under a second).
 constexpr std::chrono::seconds answer_wait{120};
 
-std::string html_escape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+using http::detail::html_escape;
 
 http::ServerResponse page(int status, std::string body) {
   http::ServerResponse r;
@@ -103,8 +92,7 @@ struct CallbackSlot {
     if (params.count("state") != 1) return false;
     std::string state = (*params.find("state")).value;
     const auto expected = expected_state->reveal_string();
-    const bool equal =
-        state.size() == expected.size() && CRYPTO_memcmp(state.data(), expected.data(), state.size()) == 0;
+    const bool equal = crypto::detail::constant_time_equal(state, expected);
     OPENSSL_cleanse(state.data(), state.size());
     return equal;
   }

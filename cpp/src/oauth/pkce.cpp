@@ -1,13 +1,11 @@
 #include "harvest_connect/oauth/pkce.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
-
-#include <array>
 
 #include "harvest_connect/crypto/encoding.hpp"
 #include "harvest_connect/crypto/random.hpp"
 #include "harvest_connect/error.hpp"
+#include "crypto/detail/digest.hpp"
 
 namespace harvest_connect::oauth {
 namespace {
@@ -26,9 +24,7 @@ std::string code_challenge_s256(const crypto::Secret& verifier) {
     if (!is_unreserved(c))
       throw error(errc::validation_failed,
                   "code_verifier: may hold only letters, digits and - . _ ~ (RFC 7636 section 4.1)");
-  std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
-  SHA256(verifier.reveal().data(), verifier.size(), digest.data());
-  return crypto::base64url_encode(digest);
+  return crypto::base64url_encode(crypto::detail::sha256(verifier.reveal()));
 }
 
 Pkce make_pkce() {

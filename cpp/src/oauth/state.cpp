@@ -6,6 +6,7 @@
 
 #include "harvest_connect/crypto/encoding.hpp"
 #include "harvest_connect/crypto/random.hpp"
+#include "crypto/detail/constant_time.hpp"
 
 namespace harvest_connect::oauth {
 
@@ -18,8 +19,8 @@ crypto::Secret make_state() {
 }
 
 bool states_equal(const crypto::Secret& expected, const crypto::Secret& received) noexcept {
-  if (expected.empty() || expected.size() != received.size()) return false;
-  return CRYPTO_memcmp(expected.reveal().data(), received.reveal().data(), expected.size()) == 0;
+  if (expected.empty()) return false;
+  return crypto::detail::constant_time_equal(expected.reveal(), received.reveal());
 }
 
 }  // namespace harvest_connect::oauth

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "harvest_connect/error.hpp"
+#include "http/detail/text.hpp"
 #include "oauth/detail/url_check.hpp"
 
 namespace harvest_connect::oauth {
@@ -18,16 +19,7 @@ namespace {
   throw error(errc::token_error, message, status, {}, server_error);
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
+using http::detail::iequals;
 
 // The parsed JSON lives in one buffer that is wiped afterwards: the tokens in it are never
 // left in freed memory.

@@ -1,11 +1,10 @@
 #include "store/detail/row_mac.hpp"
 
-#include <openssl/sha.h>
-
 #include <optional>
 
 #include "harvest_connect/crypto/mac.hpp"
 #include "harvest_connect/error.hpp"
+#include "crypto/detail/digest.hpp"
 
 namespace harvest_connect::store::detail {
 namespace {
@@ -59,9 +58,8 @@ std::optional<std::pair<Bytes, Bytes>> read_row(Database& db, const Authenticate
       case SQLITE_BLOB: {
         m.push_back(3);
         const Bytes b = s.blob(i);
-        unsigned char digest[SHA256_DIGEST_LENGTH];
-        SHA256(b.data(), b.size(), digest);
-        m.insert(m.end(), digest, digest + sizeof digest);
+        const crypto::detail::Sha256 digest = crypto::detail::sha256(b);
+        m.insert(m.end(), digest.begin(), digest.end());
         break;
       }
       default:  // SQLITE_FLOAT: none of our columns, but a tampered row may hold one
@@ -126,6 +124,18 @@ const std::vector<AuthenticatedTable>& authenticated_tables() {
         {"redirect_uri", "t.redirect_uri"},
         {"created_at", "t.created_at"},
         {"expires_at", "t.expires_at"},
+        {"row_version", "t.row_version"}}},
+      {"pull_states",
+       "pull state",
+       "name",
+       {{"uid", "t.uid"},
+        {"connection_id", "(SELECT c.uid FROM connections c WHERE c.id = t.connection_id)"},
+        {"name", "t.name"},
+        {"path", "t.path"},
+        {"mark", "t.mark"},
+        {"recent", "t.recent"},
+        {"created_at", "t.created_at"},
+        {"updated_at", "t.updated_at"},
         {"row_version", "t.row_version"}}},
   };
   return tables;

@@ -66,7 +66,7 @@ CREATE TABLE pending_authorizations (
 // Version 2: every row carries row_version (up by one on every write) and row_mac, an HMAC
 // over the whole row (store/detail/row_mac.hpp). Store::open writes the MACs of existing
 // rows in the migration's transaction (it holds the key then), and rewraps the data key so
-// that a store lowered back to version 1 no longer opens as one (store.cpp, wrap_context).
+// that a store lowered back to version 1 no longer opens as one (migrations.cpp, wrap_context).
 constexpr const char* v2 = R"sql(
 ALTER TABLE oauth_clients ADD COLUMN row_version INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE oauth_clients ADD COLUMN row_mac BLOB;
@@ -76,7 +76,27 @@ ALTER TABLE pending_authorizations ADD COLUMN row_version INTEGER NOT NULL DEFAU
 ALTER TABLE pending_authorizations ADD COLUMN row_mac BLOB;
 )sql";
 
-constexpr const char* all[] = {v1, v2};
+// Version 3: the states of incremental pulls (store/pull_state.hpp), one per connection and
+// state name, deleted with their connection. Not sealed (ids and times), authenticated by
+// row_mac like every row. `recent` lists "id:updated_at" pairs, comma-separated.
+constexpr const char* v3 = R"sql(
+CREATE TABLE pull_states (
+  id            INTEGER PRIMARY KEY,
+  uid           TEXT NOT NULL UNIQUE,
+  connection_id INTEGER NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+  name          TEXT NOT NULL COLLATE NOCASE,
+  path          TEXT NOT NULL,
+  mark          INTEGER NOT NULL,
+  recent        TEXT NOT NULL,
+  created_at    INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL,
+  row_version   INTEGER NOT NULL DEFAULT 0,
+  row_mac       BLOB,
+  UNIQUE (connection_id, name)
+);
+)sql";
+
+constexpr const char* all[] = {v1, v2, v3};
 
 }  // namespace
 

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <openssl/sha.h>
 
 #include <charconv>
 #include <chrono>
@@ -13,13 +12,16 @@
 #include "harvest_connect/crypto/core_dumps.hpp"
 #include "harvest_connect/crypto/encoding.hpp"
 #include "harvest_connect/crypto/envelope.hpp"
-#include "harvest_connect/crypto/key_file.hpp"
 #include "harvest_connect/crypto/random.hpp"
 #include "harvest_connect/crypto/scrypt.hpp"
 #include "harvest_connect/crypto/sealed_field.hpp"
 #include "harvest_connect/error.hpp"
 #include "harvest_connect/model/harvest.hpp"
 #include "harvest_connect/model/validation.hpp"
+#include "crypto/detail/digest.hpp"
+#include "store/detail/key_source.hpp"
+#include "store/detail/migrations.hpp"
+#include "store/detail/pull_state.hpp"
 #include "store/detail/row_mac.hpp"
 #include "store/detail/schema.hpp"
 #include "store/detail/sqlite.hpp"
@@ -75,6 +77,7 @@ const std::vector<SealedTable>& sealed_tables() {
       {"oauth_clients", "oauth_client", "name", {"client_secret"}},
       {"connections", "connection", "name", {"account_id", "personal_access_token", "access_token", "refresh_token"}},
       {"pending_authorizations", "pending_authorization", "uid", {"code_verifier"}},
+      {"pull_states", "pull_state", "name", {}},  // nothing sealed: listed for display_of()
   };
   return tables;
 }
@@ -132,10 +135,10 @@ model::Connection connection_from_row(const Statement& s) {
   return c;
 }
 
+// Pending authorizations are found by the hash of their `state`, never by the value itself.
 Bytes sha256(const Secret& s) {
-  Bytes out(SHA256_DIGEST_LENGTH);
-  SHA256(s.reveal().data(), s.size(), out.data());
-  return out;
+  const crypto::detail::Sha256 digest = crypto::detail::sha256(s.reveal());
+  return Bytes(digest.begin(), digest.end());
 }
 
 // Creates the store's directory 0700 when we create it (an existing directory the user
@@ -165,22 +168,6 @@ void tighten_side_files(const fs::path& path) {
   }
 }
 
-struct Kdf {
-  Bytes salt;
-  crypto::ScryptParams params;
-};
-
-// The associated data under which the master key wraps the data key. From schema version 2
-// on (rows authenticated) it differs from version 1's, so a store whose user_version was
-// lowered to 1 to have its rows re-authenticated by the migration does not open as a v1
-// store (Store::open says it was tampered with).
-std::string wrap_context(std::string_view store_id, int schema_version) {
-  std::string out(store_id);
-  if (schema_version >= 2) out += "/rows-authenticated";
-  return out;
-}
-
-constexpr int first_authenticated_version = 2;
 
 }  // namespace
 
@@ -199,7 +186,7 @@ class Store::Impl {
     row_key = detail::derive_row_mac_key(k.key);
     dek = std::move(k);
   }
-  std::string wrap_context() const { return store::wrap_context(store_id, version); }
+  std::string wrap_context() const { return detail::wrap_context(store_id, version); }
 
   // --- row authenticators ---
   void authenticate(std::string_view table, std::int64_t rowid) {
@@ -274,10 +261,10 @@ class Store::Impl {
   void set_meta(std::string_view key, std::string_view value) {
     set_meta(key, std::span<const unsigned char>(reinterpret_cast<const unsigned char*>(value.data()), value.size()));
   }
-  std::optional<Kdf> read_kdf() {
+  std::optional<detail::Kdf> read_kdf() {
     auto salt = meta("kdf_salt");
     if (!salt) return std::nullopt;
-    Kdf k{*salt, {}};
+    detail::Kdf k{*salt, {}};
     // Parsed strictly: a damaged value is this library's store_error, never std::stoull's
     // std::invalid_argument escaping Store::open (found by tests/fuzz/fuzz_store_open.cpp).
     auto number = [&](const char* key, auto& out) {
@@ -291,7 +278,7 @@ class Store::Impl {
     number("kdf_p", k.params.p);
     return k;
   }
-  void write_kdf(const std::optional<Kdf>& k) {
+  void write_kdf(const std::optional<detail::Kdf>& k) {
     if (!k) {
       db.exec("DELETE FROM meta WHERE key IN ('kdf_salt', 'kdf_n', 'kdf_r', 'kdf_p')");
       return;
@@ -395,42 +382,6 @@ class Store::Impl {
   }
 };
 
-namespace {
-
-struct ResolvedKey {
-  crypto::MasterKey key;
-  std::optional<Kdf> kdf;  // set when the key came from a passphrase
-};
-
-ResolvedKey resolve_key(const OpenOptions& o, bool new_store, const std::optional<Kdf>& stored_kdf) {
-  if (o.key) return {*o.key, std::nullopt};
-  if (o.passphrase) {
-    if (new_store) {
-      model::validate_new_passphrase(*o.passphrase);
-      crypto::PassphraseKey pk = crypto::derive_passphrase_key(*o.passphrase);
-      return {std::move(pk.key), Kdf{std::move(pk.salt), pk.params}};
-    }
-    if (!stored_kdf)
-      throw error(errc::key_mismatch,
-                  "this store is not protected by a passphrase; open it with its key (key=, a key file, or "
-                  "HARVEST_CONNECT_KEY)");
-    crypto::PassphraseKey pk = crypto::derive_passphrase_key(*o.passphrase, crypto::bytes_view(stored_kdf->salt),
-                                                            stored_kdf->params);
-    return {std::move(pk.key), stored_kdf};
-  }
-  if (o.key_file) return {crypto::load_key_file(*o.key_file), std::nullopt};
-  if (!new_store && stored_kdf)
-    throw error(errc::key_mismatch,
-                "this store is protected by a passphrase: open it with passphrase=... (on the command line, "
-                "answer the prompt or use --passphrase-stdin)");
-  if (auto env = crypto::key_from_environment()) return {std::move(*env), std::nullopt};
-  const fs::path file = default_key_file_path();
-  if (new_store) return {crypto::load_or_create_key_file(file), std::nullopt};
-  return {crypto::load_key_file(file), std::nullopt};
-}
-
-}  // namespace
-
 Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Store::Store(Store&&) noexcept = default;
 Store& Store::operator=(Store&&) noexcept = default;
@@ -457,15 +408,12 @@ Store Store::open(const OpenOptions& options) {
   };
 
   if (is_empty()) {
-    ResolvedKey rk = resolve_key(options, true, std::nullopt);
+    detail::ResolvedKey rk = detail::resolve_key(options, true, std::nullopt);
     db.exec("PRAGMA journal_mode = WAL");
     Transaction tx(db, Transaction::Kind::immediate);
     if (is_empty()) {  // another process may have created it meanwhile
-      auto migrations = detail::migrations();
-      for (const char* sql : migrations) db.exec(sql);
-      db.exec(("PRAGMA user_version = " + std::to_string(migrations.size())).c_str());
+      impl->version = detail::create_schema(db);
       impl->store_id = new_uid();
-      impl->version = static_cast<int>(migrations.size());
       impl->set_data_key(crypto::DataKey::generate());
       impl->set_meta("store_id", impl->store_id);
       impl->set_meta("created_at", std::to_string(now()));
@@ -480,13 +428,10 @@ Store Store::open(const OpenOptions& options) {
 
   // An existing store: check the key before anything else is read or written.
   const int version = static_cast<int>(db.pragma_int("user_version"));
-  if (version > detail::latest_schema_version())
-    throw error(errc::store_error, "the store " + impl->path.string() + " has schema version " +
-                                       std::to_string(version) + ", newer than this harvest-connect understands (" +
-                                       std::to_string(detail::latest_schema_version()) + "); upgrade harvest-connect");
+  detail::check_schema_supported(version, impl->path);
   std::optional<std::string> store_id;
   std::optional<Bytes> wrapped;
-  std::optional<Kdf> kdf;
+  std::optional<detail::Kdf> kdf;
   try {
     store_id = impl->meta_text("store_id");
     wrapped = impl->meta("wrapped_data_key");
@@ -497,47 +442,18 @@ Store Store::open(const OpenOptions& options) {
   if (version < 1 || !store_id || !wrapped)
     throw error(errc::store_error, impl->path.string() + " is not a harvest-connect store (or it is damaged); give "
                                                          "another path or restore a backup");
-  ResolvedKey rk = resolve_key(options, false, kdf);
+  detail::ResolvedKey rk = detail::resolve_key(options, false, kdf);
   impl->store_id = *store_id;
-  try {
-    impl->set_data_key(crypto::unwrap_data_key(rk.key, *wrapped, wrap_context(impl->store_id, version)));
-  } catch (const error& e) {
-    // The key is right (else key_mismatch) but the data key was wrapped for authenticated
-    // rows: someone lowered the schema version so that the migration would authenticate
-    // rows they changed. Refuse rather than migrate.
-    if (e.kind() != errc::decryption_failed || version >= first_authenticated_version) throw;
-    bool lowered = true;
-    try {
-      (void)crypto::unwrap_data_key(rk.key, *wrapped, wrap_context(impl->store_id, first_authenticated_version));
-    } catch (const error&) {
-      lowered = false;
-    }
-    if (!lowered) throw;
-    throw error(errc::decryption_failed,
-                "integrity check failed: the store " + impl->path.string() +
-                    " says it has schema version " + std::to_string(version) +
-                    " but its data key belongs to a newer store with authenticated rows: the file was changed "
-                    "outside harvest-connect. Nothing was read or written; restore the store from a backup");
-  }
+  impl->set_data_key(detail::unwrap_store_data_key(rk.key, *wrapped, impl->store_id, version, impl->path));
   impl->master = std::move(rk.key);
   db.exec("PRAGMA journal_mode = WAL");
-  if (version < detail::latest_schema_version()) {
-    Transaction tx(db, Transaction::Kind::immediate);
-    const int current = static_cast<int>(db.pragma_int("user_version"));
-    auto migrations = detail::migrations();
-    for (std::size_t i = static_cast<std::size_t>(current); i < migrations.size(); ++i) db.exec(migrations[i]);
-    db.exec(("PRAGMA user_version = " + std::to_string(migrations.size())).c_str());
-    impl->version = detail::latest_schema_version();
-    if (current < first_authenticated_version) {
-      // Rows written before authenticators existed are trusted as they are, once: the
-      // migration authenticates them and rewraps the data key for authenticated rows.
-      impl->authenticate_all_rows(impl->row_key);
-      impl->set_meta("wrapped_data_key", crypto::wrap_data_key(*impl->master, impl->dek, impl->wrap_context()));
-    }
-    tx.commit();
-    impl->checkpoint();  // the version 1 wrapping leaves the -wal file
-  }
+  // Set first: the upgrade rewraps the data key under the latest version's wrap context.
   impl->version = detail::latest_schema_version();
+  const bool migrated = detail::upgrade_schema(db, version, {.authenticate_existing_rows = [&] {
+    impl->authenticate_all_rows(impl->row_key);
+    impl->set_meta("wrapped_data_key", crypto::wrap_data_key(*impl->master, impl->dek, impl->wrap_context()));
+  }});
+  if (migrated) impl->checkpoint();  // the version 1 wrapping leaves the -wal file
   tighten_side_files(impl->path);
   return Store(std::move(impl));
 }
@@ -911,7 +827,7 @@ namespace {
 // key with every field re-sealed unless `keep_data_key`, in one transaction. With the data
 // key kept, anyone holding the old master key and a copy of the old wrapped data key (a
 // backup, or a -wal file) can still open the current fields: hence the default.
-void move_to_master_key(Store::Impl& impl, crypto::MasterKey new_master, std::optional<Kdf> kdf,
+void move_to_master_key(Store::Impl& impl, crypto::MasterKey new_master, std::optional<detail::Kdf> kdf,
                         const RotateKeyOptions& options) {
   std::lock_guard lock(impl.mu);
   impl.check_open();
@@ -948,7 +864,7 @@ void Store::rotate_passphrase(const crypto::Secret& passphrase) { rotate_passphr
 void Store::rotate_passphrase(const crypto::Secret& passphrase, const RotateKeyOptions& options) {
   model::validate_new_passphrase(passphrase);
   crypto::PassphraseKey pk = crypto::derive_passphrase_key(passphrase);
-  move_to_master_key(*impl_, std::move(pk.key), Kdf{pk.salt, pk.params}, options);
+  move_to_master_key(*impl_, std::move(pk.key), detail::Kdf{pk.salt, pk.params}, options);
 }
 
 void Store::rotate_data_key() {
@@ -1167,6 +1083,54 @@ std::optional<PendingAuthorization> Store::take_pending_authorization(const cryp
   impl_->db.prepare("DELETE FROM pending_authorizations WHERE id = ?").bind(1, s.int64(0)).run();
   tx.commit();
   return out;
+}
+
+// ----------------------------------------------------------------------------------
+// Incremental pull states (the table's SQL: store/pull_state.cpp)
+
+namespace {
+
+detail::PullStateAccess pull_access(Store::Impl& impl) {
+  return {impl.db, impl.row_key, impl.store_id, [&impl](std::int64_t rowid, std::string_view name, std::string_view uid) {
+            impl.check_row("pull_states", rowid, name, uid);
+          }};
+}
+
+}  // namespace
+
+std::optional<PullState> Store::pull_state(std::string_view connection_name, std::string_view name) const {
+  std::lock_guard lock(impl_->mu);
+  impl_->check_open();
+  Transaction tx(impl_->db, Transaction::Kind::deferred);
+  auto row = impl_->connection_or_throw(connection_name);
+  return detail::find_pull_state(pull_access(*impl_), row.rowid, name);
+}
+
+std::vector<PullState> Store::pull_states(std::string_view connection_name) const {
+  std::lock_guard lock(impl_->mu);
+  impl_->check_open();
+  Transaction tx(impl_->db, Transaction::Kind::deferred);
+  auto row = impl_->connection_or_throw(connection_name);
+  return detail::list_pull_states(pull_access(*impl_), row.rowid);
+}
+
+void Store::save_pull_state(std::string_view connection_name, const PullState& state) {
+  std::lock_guard lock(impl_->mu);
+  impl_->check_open();
+  Transaction tx(impl_->db, Transaction::Kind::immediate);
+  auto row = impl_->connection_or_throw(connection_name);
+  detail::write_pull_state(pull_access(*impl_), row.rowid, state, now());
+  tx.commit();
+}
+
+bool Store::delete_pull_state(std::string_view connection_name, std::string_view name) {
+  std::lock_guard lock(impl_->mu);
+  impl_->check_open();
+  Transaction tx(impl_->db, Transaction::Kind::immediate);
+  auto row = impl_->connection_or_throw(connection_name, false);
+  const bool removed = detail::remove_pull_state(impl_->db, row.rowid, name);
+  tx.commit();
+  return removed;
 }
 
 }  // namespace harvest_connect::store

@@ -27,6 +27,7 @@
 #include "harvest_connect/store/options.hpp"
 #include "harvest_connect/store/pending_authorization.hpp"
 #include "harvest_connect/store/problem.hpp"
+#include "harvest_connect/store/pull_state.hpp"
 
 namespace harvest_connect::store {
 
@@ -73,9 +74,20 @@ class Store {
   [[nodiscard]] model::Connection connection(std::string_view name) const;
   [[nodiscard]] std::vector<model::Connection> connections() const;
   model::Connection update_connection(std::string_view name, model::ConnectionChanges changes);
-  // Deletes the connection with its tokens and pending authorizations.
+  // Deletes the connection with its tokens, pending authorizations and pull states.
   void delete_connection(std::string_view name);
   [[nodiscard]] model::HttpSettings http_settings(std::string_view connection_name) const;
+
+  // --- incremental pull states (store/pull_state.hpp) ---------------------------------
+  // The connection's state of that name (names compare ignoring case), or nullopt. Like
+  // every read, refuses a tampered row (errc::decryption_failed).
+  [[nodiscard]] std::optional<PullState> pull_state(std::string_view connection_name, std::string_view name) const;
+  [[nodiscard]] std::vector<PullState> pull_states(std::string_view connection_name) const;
+  // Inserts or replaces the state `state.name` (created_at/updated_at are set here).
+  // errc::validation_failed when that name holds a state of another path.
+  void save_pull_state(std::string_view connection_name, const PullState& state);
+  // Whether there was one; the next pull of that name takes everything.
+  bool delete_pull_state(std::string_view connection_name, std::string_view name);
 
   // --- keys ------------------------------------------------------------------------
   // Moves the store to `new_key` in one transaction: a fresh data key, every sealed field

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -113,6 +114,12 @@ class EmulatorService {
   // faults.errors, faults.truncated.
   [[nodiscard]] std::map<std::string, std::uint64_t> counters() const;
   [[nodiscard]] std::size_t time_entry_count() const;
+  // Changes a time entry as an edit in Harvest would: the fields given, and updated_at set to
+  // `updated_at` (Unix seconds; the emulator's clock when not given), so that tests of
+  // updated_since can place edits in a chosen second. errc::not_found for an unknown id.
+  void update_time_entry(std::uint64_t id, const std::optional<std::string>& notes = std::nullopt,
+                         std::optional<double> hours = std::nullopt,
+                         std::optional<std::int64_t> updated_at = std::nullopt);
 
  private:
   struct impl;

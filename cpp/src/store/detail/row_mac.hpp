@@ -2,7 +2,7 @@
 // Row authenticators. Sealed values (crypto/sealed_field.hpp) protect secrets, but the plain
 // columns beside them decide where secrets are sent (token_url, id_url, api_url...) and
 // which record is which (name, the linked client). So every row of oauth_clients,
-// connections and pending_authorizations carries
+// connections, pending_authorizations and pull_states carries
 //
 //   row_mac = HMAC-SHA256(row-MAC key, message)
 //
@@ -17,8 +17,9 @@
 // bytes: sealed values are authenticated already, the digest pins which one); 4 REAL
 // (SQLite's text form). A link to another row is replaced by that row's uid (random, never
 // reused): connections.oauth_client_id by the client's uid, pending_authorizations.
-// connection_id by the connection's uid, so pointing a row at another record changes the
-// message. row_version (in the message) goes up by one on every write.
+// connection_id and pull_states.connection_id by the connection's uid, so pointing a row
+// at another record changes the message. row_version (in the message) goes up by one on
+// every write.
 
 #include <cstdint>
 #include <string_view>
