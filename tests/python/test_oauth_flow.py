@@ -229,7 +229,9 @@ def test_timeout_changes_nothing(authorized):
     t0 = time.monotonic()
     with pytest.raises(hc.TimeoutError, match="nothing was changed"):
         s.conn.authorize(timeout=1)
-    assert time.monotonic() - t0 < 5
+    # A hang guard, not a speed figure: the browser never comes back, so only the timeout
+    # can end the wait; 30 s is far beyond any load and far below "waits forever".
+    assert time.monotonic() - t0 < 30
     assert s.snapshot() == before
 
 
@@ -245,7 +247,8 @@ def test_ctrl_c_stops_waiting_and_changes_nothing(authorized):
     t0 = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
         s.conn.authorize(timeout=60)
-    assert time.monotonic() - t0 < 5
+    # A hang guard, not a speed figure: Ctrl-C, not the 60 s timeout, must end the wait.
+    assert time.monotonic() - t0 < 45
     redirect_uri = query(s.browser.urls[0])["redirect_uri"]
     with pytest.raises(urllib.error.URLError):
         follow(redirect_uri + "?code=x&state=y", timeout=3)
