@@ -64,13 +64,32 @@ cpp: test-deps venv
 cpp-test: cpp
 	$(VENV)/bin/ctest --test-dir $(CPP_BUILD) -j $(JOBS) --output-on-failure
 
-# Install the C++ package into a local prefix and build a consumer against it.
+# The C++ package as users take it (docs/cpp.md): tests/package, the doc's journey plus the
+# consumer's own Boost.JSON, built and run against a static install (make cpp's tree), a
+# shared one (build/cpp-shared: the libraries only, -DBUILD_SHARED_LIBS=ON) and the checkout
+# through add_subdirectory (configured once with no build type: it must not set one). ccache
+# makes the second run cheap.
+PKG_GEN = -G Ninja -DCMAKE_MAKE_PROGRAM=$(abspath $(VENV)/bin/ninja) $(LAUNCHER)
 package-test: cpp
-	$(CMAKE) --install $(CPP_BUILD) --prefix $(abspath $(BUILD)/install) --component development
-	$(CMAKE) -S tests/package -B $(BUILD)/package -G Ninja -DCMAKE_MAKE_PROGRAM=$(abspath $(VENV)/bin/ninja) \
-	  -DCMAKE_PREFIX_PATH=$(abspath $(BUILD)/install)
-	$(CMAKE) --build $(BUILD)/package -j $(JOBS)
-	$(BUILD)/package/package_consumer
+	$(CMAKE) -DROOT=$(abspath .) -DOUT_DIR=$(abspath $(BUILD)) -P tests/package/doc_snippet.cmake
+	rm -rf $(BUILD)/install-static $(BUILD)/install-shared
+	$(CMAKE) --install $(CPP_BUILD) --prefix $(abspath $(BUILD)/install-static) --component development
+	$(CMAKE) -S . -B $(BUILD)/cpp-shared $(PKG_GEN) -DBUILD_SHARED_LIBS=ON -DHARVEST_CONNECT_TESTS=OFF
+	$(CMAKE) --build $(BUILD)/cpp-shared -j $(JOBS)
+	$(CMAKE) --install $(BUILD)/cpp-shared --prefix $(abspath $(BUILD)/install-shared) --component development
+	for kind in static shared; do \
+	  $(CMAKE) -S tests/package -B $(BUILD)/package-$$kind $(PKG_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	    -DCMAKE_PREFIX_PATH=$(abspath $(BUILD)/install-$$kind) && \
+	  $(CMAKE) --build $(BUILD)/package-$$kind -j $(JOBS) && $(BUILD)/package-$$kind/package_consumer || exit 1; \
+	done
+	readelf -d $(BUILD)/package-shared/package_consumer | grep -q 'NEEDED.*libharvest_connect\.so'
+	! readelf -d $(BUILD)/package-static/package_consumer | grep -q 'NEEDED.*libharvest_connect'
+	rm -rf $(BUILD)/package-subdirectory-check
+	$(CMAKE) -S tests/package -B $(BUILD)/package-subdirectory-check $(PKG_GEN) -DHARVEST_CONNECT_SOURCE_DIR=$(abspath .) > /dev/null
+	$(CMAKE) -S tests/package -B $(BUILD)/package-subdirectory $(PKG_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DHARVEST_CONNECT_SOURCE_DIR=$(abspath .)
+	$(CMAKE) --build $(BUILD)/package-subdirectory -j $(JOBS)
+	$(BUILD)/package-subdirectory/package_consumer
 
 python: venv
 	PATH=$(abspath $(VENV)/bin):$$PATH $(VENV)/bin/pip install -q --no-build-isolation --no-deps \

@@ -30,5 +30,8 @@ if(NOT SQLite3_FOUND)
 endif()
 if(HARVEST_CONNECT_STATIC_DEPS)
   # libsqlite3.a's own needs (FindSQLite3 knows only the shared library's).
+  if(TARGET SQLite3::SQLite3)   # CMake >= 4.3's name; SQLite::SQLite3 before
+    set_property(TARGET SQLite3::SQLite3 APPEND PROPERTY INTERFACE_LINK_LIBRARIES Threads::Threads ${CMAKE_DL_LIBS} m)
+  endif()
   set_property(TARGET SQLite::SQLite3 APPEND PROPERTY INTERFACE_LINK_LIBRARIES Threads::Threads ${CMAKE_DL_LIBS} m)
 endif()

@@ -86,7 +86,7 @@ void register_oauth(py::module_& m) {
             options.timeout = to_ms(timeout, "timeout");
             PyLoopbackAuthorization out{c.store, nullptr};
             py::gil_scoped_release release;
-            out.flow = std::make_unique<oauth::LoopbackAuthorization>(*c.store, c.value.name, options);
+            out.flow = std::make_unique<oauth::LoopbackAuthorization>(c.store, c.value.name, options);
             return out;
           },
           py::arg("port") = py::none(), py::arg("timeout") = 300.0, py::arg("ca_file") = py::none(),
@@ -98,7 +98,7 @@ void register_oauth(py::module_& m) {
             crypto::Secret url;
             {
               py::gil_scoped_release release;
-              url = oauth::authorization_url(*c.store, c.value.name);
+              url = oauth::authorization_url(c.store, c.value.name);
             }
             return std::string(url.reveal_string());
           },
@@ -120,7 +120,7 @@ void register_oauth(py::module_& m) {
             model::Connection fresh;
             {
               py::gil_scoped_release release;
-              fresh = oauth::complete_authorization(*c.store, c.value.name, redirected_url, client_options(ca_file));
+              fresh = oauth::complete_authorization(c.store, c.value.name, redirected_url, client_options(ca_file));
             }
             c.value = std::move(fresh);
           },
@@ -137,7 +137,7 @@ void register_oauth(py::module_& m) {
             bool revoked = false;
             {
               py::gil_scoped_release release;
-              revoked = oauth::disconnect(*c.store, c.value.name, client_options(ca_file));
+              revoked = oauth::disconnect(c.store, c.value.name, client_options(ca_file));
               fresh = c.store->connection(c.value.name);
             }
             c.value = std::move(fresh);

@@ -135,9 +135,48 @@ _BY_KIND = {
 }
 
 
+# The engine's texts are neutral (C++ programs see them too): what to do, in words. For the
+# Python package and its CLI, the matching Python call or command is appended here:
+# (kind, a phrase of the engine's message, the hint).
+_HINTS = (
+    ("key_error", "Create it (the base64 of 32 random bytes",
+     " ('harvest-connect key generate' prints a new key)"),
+    ("key_error", "does not hold a valid key (the base64 of 32 bytes)",
+     " ('harvest-connect key generate' prints one)"),
+    ("key_error", "the key is not valid: expected the base64 of 32 bytes",
+     " ('harvest-connect key generate' prints one)"),
+    ("key_error", "a master key is 32 bytes", " ('harvest-connect key generate' prints one)"),
+    ("not_found", "(list them with oauth_clients())",
+     " (store.oauth_clients(), or 'harvest-connect clients list')"),
+    ("not_found", "(list them with connections())",
+     " (store.connections(), or 'harvest-connect connections list')"),
+    ("validation_failed", "; create it first (create_oauth_client)",
+     " (Store.create_oauth_client, or 'harvest-connect clients add')"),
+    ("key_mismatch", "this store is protected by a passphrase: open it with its passphrase",
+     " (passphrase=...; on the command line, answer the prompt or use --passphrase-stdin)"),
+    ("decryption_failed", "verifying the store lists every such record",
+     " (store.verify(), or 'harvest-connect doctor')"),
+    ("validation_failed", "use the paste flow instead (authorization_url() and complete_authorization())",
+     " (on the command line: 'harvest-connect authorize NAME --no-browser')"),
+    ("validation_failed", "give the OAuth client the same redirect_uri",
+     " (on the command line: 'harvest-connect clients edit NAME --redirect-uri ...')"),
+    ("token_error", "check its client ID and secret",
+     " (on the command line: 'harvest-connect clients edit')"),
+)
+
+
+def _with_hint(kind: str, message: str) -> str:
+    """The engine's message with the Python/CLI way to do what it advises, where one fits."""
+    for hint_kind, phrase, hint in _HINTS:
+        if kind == hint_kind and phrase in message and hint not in message:
+            return message + hint
+    return message
+
+
 def _from_core(kind: str, message: str, status: int, body: str, server_error: str,
                retry_after: Optional[float]) -> HarvestConnectError:
     """Builds the Python exception for a C++ ``harvest_connect::error`` (called by _core)."""
+    message = _with_hint(kind, message)
     cls = _BY_KIND.get(kind, HarvestConnectError)
     exc: HarvestConnectError
     if cls is RateLimitedError:

@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio.hpp>
+#include <functional>
 #include <future>
+#include <memory>
+#include <vector>
 
 #include "harvest_connect/error.hpp"
 #include "harvest_connect/http/client.hpp"
@@ -35,7 +38,7 @@ class OAuthFlow : public store_test::StoreTest {
     options.data.time_entries = 10;
     emu = std::make_unique<testing_ns::Emulator>(options);
     app = emu->service().register_app("Test", "http://127.0.0.1");
-    st = std::make_unique<hc::store::Store>(open(MasterKey::generate()));
+    st = std::make_shared<hc::store::Store>(open(MasterKey::generate()));
     hc::model::NewOAuthClient c;
     c.name = "app";
     c.client_id = app.client_id;
@@ -69,14 +72,14 @@ class OAuthFlow : public store_test::StoreTest {
 
   std::unique_ptr<testing_ns::Emulator> emu;
   testing_ns::OAuthApp app;
-  std::unique_ptr<hc::store::Store> st;
+  std::shared_ptr<hc::store::Store> st;
   std::future<std::string> page;
 };
 
 }  // namespace
 
 TEST_F(OAuthFlow, LoopbackFlowAuthorizesWithAWorkingToken) {
-  auto conn = oauth::authorize(*st, "acme", approving());
+  auto conn = oauth::authorize(st, "acme", approving());
   EXPECT_EQ(conn.status, hc::model::ConnectionStatus::authorized);
   EXPECT_TRUE(conn.has_access_token && conn.has_refresh_token && conn.token_expires_at);
   EXPECT_NE(page.get().find("Authorization complete"), std::string::npos);
@@ -92,23 +95,23 @@ TEST_F(OAuthFlow, LoopbackFlowAuthorizesWithAWorkingToken) {
 }
 
 TEST_F(OAuthFlow, PasteFlowAndItsFailuresKeepTheTokens) {
-  (void)oauth::authorize(*st, "acme", approving());
+  (void)oauth::authorize(st, "acme", approving());
   page.get();
   auto before = st->credentials("acme");
 
-  auto url = oauth::authorization_url(*st, "acme");
+  auto url = oauth::authorization_url(st, "acme");
   std::string redirect = emu->service().approve(std::string(url.reveal_string()));
   // Tampered state: no pending authorization matches.
   std::string tampered = redirect;
   auto pos = tampered.find("state=") + 6;
   tampered[pos] = tampered[pos] == 'A' ? 'B' : 'A';
-  EXPECT_THROW((void)oauth::complete_authorization(*st, "acme", tampered), hc::error);
+  EXPECT_THROW((void)oauth::complete_authorization(st, "acme", tampered), hc::error);
   // The real one works once, and not twice.
-  (void)oauth::complete_authorization(*st, "acme", redirect);
+  (void)oauth::complete_authorization(st, "acme", redirect);
   auto after = st->credentials("acme");
   EXPECT_FALSE(*after.access_token == *before.access_token);
   try {
-    (void)oauth::complete_authorization(*st, "acme", redirect);
+    (void)oauth::complete_authorization(st, "acme", redirect);
     ADD_FAILURE();
   } catch (const hc::error& e) {
     EXPECT_EQ(e.kind(), hc::errc::authorization_failed);
@@ -123,7 +126,7 @@ TEST_F(OAuthFlow, WrongAccountKeepsNoToken) {
   ch.account_id = Secret::from_string("424242");
   st->update_connection("acme", std::move(ch));
   try {
-    (void)oauth::authorize(*st, "acme", approving());
+    (void)oauth::authorize(st, "acme", approving());
     ADD_FAILURE();
   } catch (const hc::error& e) {
     EXPECT_EQ(e.kind(), hc::errc::authorization_failed);
@@ -140,7 +143,7 @@ TEST_F(OAuthFlow, TimeoutAndCancelChangeNothing) {
   oauth::AuthorizeOptions o;
   o.timeout = 300ms;
   try {
-    (void)oauth::authorize(*st, "acme", o);
+    (void)oauth::authorize(st, "acme", o);
     ADD_FAILURE();
   } catch (const hc::error& e) {
     EXPECT_EQ(e.kind(), hc::errc::timeout);
@@ -148,7 +151,7 @@ TEST_F(OAuthFlow, TimeoutAndCancelChangeNothing) {
   o.timeout = 20s;
   int polls = 0;
   o.cancelled = [&] { return ++polls > 3; };
-  EXPECT_THROW((void)oauth::authorize(*st, "acme", o), oauth::AuthorizationCancelled);
+  EXPECT_THROW((void)oauth::authorize(st, "acme", o), oauth::AuthorizationCancelled);
   EXPECT_EQ(st->connection("acme").status, hc::model::ConnectionStatus::not_authorized);
 }
 
@@ -157,7 +160,7 @@ TEST_F(OAuthFlow, TimeoutAndCancelChangeNothing) {
 TEST_F(OAuthFlow, AStrayRequestFirstDoesNotEndTheFlow) {
   oauth::AuthorizeOptions o;
   o.timeout = 20s;
-  oauth::LoopbackAuthorization flow(*st, "acme", o);
+  oauth::LoopbackAuthorization flow(st, "acme", o);
   for (const std::string query : {"?code=forged&state=forged", "?code=forged", "?error=access_denied"}) {
     auto stray = std::async(std::launch::async, [&] { return browse(flow.redirect_uri() + query); });
     // Poll until the stray request has its answer (bounded: 400 polls of 50 ms).
@@ -179,10 +182,44 @@ TEST_F(OAuthFlow, AStrayRequestFirstDoesNotEndTheFlow) {
 }
 
 TEST_F(OAuthFlow, DisconnectForgetsTheTokens) {
-  (void)oauth::authorize(*st, "acme", approving());
+  (void)oauth::authorize(st, "acme", approving());
   page.get();
-  EXPECT_FALSE(oauth::disconnect(*st, "acme"));  // no revoke URL: nothing to revoke
+  EXPECT_FALSE(oauth::disconnect(st, "acme"));  // no revoke URL: nothing to revoke
   auto conn = st->connection("acme");
   EXPECT_EQ(conn.status, hc::model::ConnectionStatus::not_authorized);
   EXPECT_FALSE(conn.has_access_token);
+}
+
+// One ownership convention (issue 13 §1): oauth:: takes the store as harvest:: does, a
+// std::shared_ptr<Store>. A loopback authorization keeps it alive for as long as it lives, so
+// the caller may let go of its own pointer; a null store is refused, not dereferenced.
+TEST_F(OAuthFlow, ALoopbackAuthorizationKeepsItsStoreAlive) {
+  oauth::AuthorizeOptions o;
+  o.timeout = 20s;
+  auto flow = std::make_unique<oauth::LoopbackAuthorization>(st, "acme", o);
+  std::weak_ptr<hc::store::Store> watch = st;
+  st.reset();
+  ASSERT_FALSE(watch.expired());
+  flow->complete_pasted(emu->service().approve(std::string(flow->url().reveal_string())));
+  EXPECT_EQ(watch.lock()->connection("acme").status, hc::model::ConnectionStatus::authorized);
+  flow.reset();
+  EXPECT_TRUE(watch.expired());
+}
+
+TEST_F(OAuthFlow, ANullStoreIsRefused) {
+  const std::shared_ptr<hc::store::Store> none;
+  for (auto call : std::vector<std::function<void()>>{
+           [&] { (void)oauth::authorization_url(none, "acme"); },
+           [&] { (void)oauth::complete_authorization(none, "acme", "http://127.0.0.1/callback?code=c&state=s"); },
+           [&] { (void)oauth::disconnect(none, "acme"); },
+           [&] { (void)oauth::authorize(none, "acme", {}); },
+           [&] { oauth::LoopbackAuthorization flow(none, "acme", {}); }}) {
+    try {
+      call();
+      ADD_FAILURE() << "a null store was accepted";
+    } catch (const hc::error& e) {
+      EXPECT_EQ(e.kind(), hc::errc::validation_failed);
+      EXPECT_NE(std::string(e.what()).find("no store"), std::string::npos);
+    }
+  }
 }

@@ -5,6 +5,7 @@
 #include "harvest_connect/crypto/encoding.hpp"
 #include "harvest_connect/crypto/envelope.hpp"
 #include "harvest_connect/crypto/key_file.hpp"
+#include "harvest_connect/crypto/mac.hpp"
 #include "harvest_connect/crypto/master_key.hpp"
 #include "harvest_connect/crypto/random.hpp"
 #include "harvest_connect/crypto/scrypt.hpp"

@@ -48,7 +48,9 @@ MasterKey load_key_file(const fs::path& path) {
   if (f.fd < 0) {
     const int err = errno;
     throw error(errc::key_error, "cannot open the key file " + path.string() + ": " + std::strerror(err) +
-                                     (err == ENOENT ? ". Create one with 'harvest-connect key generate'" : ""));
+                                     (err == ENOENT ? ". Create it (the base64 of 32 random bytes, readable by its owner only) or "
+                                                       "give the key another way"
+                                                     : ""));
   }
   struct stat st {};
   if (::fstat(f.fd, &st) != 0)
@@ -132,8 +134,7 @@ std::optional<MasterKey> key_from_environment() {
       return MasterKey::from_base64(text);
     } catch (const error&) {
       throw error(errc::key_error, std::string(key_env_var) +
-                                       " is set but does not hold a valid key (the base64 of 32 bytes, as "
-                                       "'harvest-connect key generate' prints)");
+                                       " is set but does not hold a valid key (the base64 of 32 bytes)");
     }
   }
   if (const char* path = std::getenv(key_file_env_var); path && *path) return load_key_file(path);

@@ -22,8 +22,8 @@ std::string key_id_hex(const KeyId& id) { return hex_encode(id); }
 
 MasterKey::MasterKey(Secret bytes) : bytes_(std::move(bytes)) {
   if (bytes_.size() != aes256_key_size)
-    throw error(errc::key_error, "a master key is 32 bytes (44 characters of base64); generate one with "
-                                 "'harvest-connect key generate'");
+    throw error(errc::key_error, "a master key is 32 bytes (44 characters of base64): generate a new "
+                                 "random one");
   id_ = key_id_of(bytes_);
 }
 
@@ -35,8 +35,7 @@ MasterKey MasterKey::from_base64(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
   std::optional<Secret> decoded = base64_decode_secret(text);
   if (!decoded || decoded->size() != aes256_key_size)
-    throw error(errc::key_error, "the key is not valid: expected the base64 of 32 bytes (44 characters), as "
-                                 "'harvest-connect key generate' prints");
+    throw error(errc::key_error, "the key is not valid: expected the base64 of 32 bytes (44 characters)");
   return MasterKey(std::move(*decoded));
 }
 

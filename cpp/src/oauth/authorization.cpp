@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <ctime>
+#include <memory>
+#include <string>
 
 #include "harvest_connect/error.hpp"
 #include "harvest_connect/oauth/account_check.hpp"
@@ -18,6 +20,12 @@ namespace {
 using clock = std::chrono::steady_clock;
 
 [[noreturn]] void fail(const std::string& message) { throw error(errc::authorization_failed, message); }
+
+// The store every call of this file works on; a null pointer is the caller's mistake.
+store::Store& checked(const std::shared_ptr<store::Store>& store, const char* call) {
+  if (!store) throw error(errc::validation_failed, std::string(call) + ": no store (pass the one Store::open_shared gave)");
+  return *store;
+}
 
 // What a flow needs from the store, secrets included.
 struct Context {
@@ -149,6 +157,7 @@ std::string seconds_text(std::chrono::milliseconds ms) {
 }  // namespace
 
 struct LoopbackAuthorization::impl {
+  std::shared_ptr<store::Store> owner;  // kept alive for the flow's lifetime
   store::Store& store;
   Context ctx;
   std::unique_ptr<LoopbackReceiver> receiver;
@@ -160,9 +169,11 @@ struct LoopbackAuthorization::impl {
   bool succeeded = false;
 };
 
-LoopbackAuthorization::LoopbackAuthorization(store::Store& store, std::string_view connection_name,
+LoopbackAuthorization::LoopbackAuthorization(std::shared_ptr<store::Store> store_ptr, std::string_view connection_name,
                                              const AuthorizeOptions& options)
-    : impl_(new impl{store, load(store, connection_name), nullptr, {}, options.client_options, options.timeout, {}}) {
+    : impl_(new impl{store_ptr, checked(store_ptr, "LoopbackAuthorization"),
+                     load(checked(store_ptr, "LoopbackAuthorization"), connection_name), nullptr, {},
+                     options.client_options, options.timeout, {}}) {
   const auto& registered = impl_->ctx.credentials.oauth_client->redirect_uri;
   impl_->receiver = std::make_unique<LoopbackReceiver>(loopback_endpoint(registered.value_or(""), options.port));
   impl_->request = make_authorization_request(request_params(impl_->ctx, impl_->receiver->redirect_uri()));
@@ -234,8 +245,10 @@ void LoopbackAuthorization::cancel() noexcept {
   impl_->receiver->finish(false, "The program stopped waiting (cancelled).");
 }
 
-model::Connection authorize(store::Store& store, std::string_view connection_name, const AuthorizeOptions& options) {
-  LoopbackAuthorization flow(store, connection_name, options);
+model::Connection authorize(std::shared_ptr<store::Store> store_ptr, std::string_view connection_name,
+                            const AuthorizeOptions& options) {
+  store::Store& store = checked(store_ptr, "authorize");
+  LoopbackAuthorization flow(store_ptr, connection_name, options);
   bool opened = options.launcher && options.launcher(flow.url());
   if (!opened && options.on_url) options.on_url(flow.url());
   for (;;) {
@@ -248,7 +261,8 @@ model::Connection authorize(store::Store& store, std::string_view connection_nam
   return store.connection(connection_name);
 }
 
-crypto::Secret authorization_url(store::Store& store, std::string_view connection_name) {
+crypto::Secret authorization_url(std::shared_ptr<store::Store> store_ptr, std::string_view connection_name) {
+  store::Store& store = checked(store_ptr, "authorization_url");
   Context ctx = load(store, connection_name);
   const auto& registered = ctx.credentials.oauth_client->redirect_uri;
   std::string redirect = registered && !registered->empty() ? *registered : std::string("http://127.0.0.1/callback");
@@ -258,8 +272,9 @@ crypto::Secret authorization_url(store::Store& store, std::string_view connectio
   return std::move(request.url);
 }
 
-model::Connection complete_authorization(store::Store& store, std::string_view connection_name,
+model::Connection complete_authorization(std::shared_ptr<store::Store> store_ptr, std::string_view connection_name,
                                          std::string_view redirected_url, const http::ClientOptions& client_options) {
+  store::Store& store = checked(store_ptr, "complete_authorization");
   Context ctx = load(store, connection_name);
   CallbackParams callback = parse_callback(trim(redirected_url));
   if (!callback.state || callback.state->empty()) {
@@ -283,7 +298,9 @@ model::Connection complete_authorization(store::Store& store, std::string_view c
   return complete(store, ctx, grant, pending->redirect_uri, pending->code_verifier, client_options);
 }
 
-bool disconnect(store::Store& store, std::string_view connection_name, const http::ClientOptions& client_options) {
+bool disconnect(std::shared_ptr<store::Store> store_ptr, std::string_view connection_name,
+                const http::ClientOptions& client_options) {
+  store::Store& store = checked(store_ptr, "disconnect");
   store::ConnectionCredentials credentials = store.credentials(connection_name);
   bool revoked = false;
   const auto& oauth_client = credentials.oauth_client;

@@ -176,15 +176,14 @@ LoopbackEndpoint loopback_endpoint(std::string_view registered, std::optional<st
                 "another address (::1) than the one the receiver listens on; RFC 8252 §8.3 asks for the loopback "
                 "IP address instead. Register " +
                     std::string(suggestion.buffer()) +
-                    " as the Redirect URL of your app at Harvest and give the OAuth client the same redirect_uri "
-                    "('harvest-connect clients edit NAME --redirect-uri ...'), or use the paste flow");
+                    " as the Redirect URL of your app at Harvest and give the OAuth client the same redirect_uri, "
+                    "or use the paste flow");
   }
   if (url.scheme_id() != boost::urls::scheme::http || !is_loopback_host(url, out.host))
     throw error(errc::validation_failed,
                 "redirect_uri: the OAuth client's redirect URI is not an http URL on this computer (127.0.0.1 "
                 "or [::1]), so the browser cannot come back to this program directly; use the paste "
-                "flow instead (authorization_url() and complete_authorization(), or 'harvest-connect authorize "
-                "NAME --no-browser')");
+                "flow instead (authorization_url() and complete_authorization())");
   if (url.has_port()) {
     if (port && *port != url.port_number())
       throw error(errc::validation_failed,

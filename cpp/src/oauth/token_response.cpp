@@ -53,7 +53,7 @@ std::string advice(const std::string& code) {
     return "the authorization code (or refresh token) is invalid, expired, already used, or was issued for "
            "another redirect URI: authorize again";
   if (code == "invalid_client")
-    return "the OAuth client was not accepted: check its client ID and secret (harvest-connect clients edit) "
+    return "the OAuth client was not accepted: check its client ID and secret "
            "and whether credentials go in the body or as HTTP Basic";
   if (code == "unsupported_grant_type") return "the token endpoint does not support this grant type: check token_url";
   if (code == "invalid_request") return "the token request was refused as malformed: check the OAuth client's settings";

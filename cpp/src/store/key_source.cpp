@@ -28,8 +28,7 @@ ResolvedKey resolve_key(const OpenOptions& o, bool new_store, const std::optiona
   if (o.key_file) return {crypto::load_key_file(*o.key_file), std::nullopt};
   if (!new_store && stored_kdf)
     throw error(errc::key_mismatch,
-                "this store is protected by a passphrase: open it with passphrase=... (on the command line, "
-                "answer the prompt or use --passphrase-stdin)");
+                "this store is protected by a passphrase: open it with its passphrase");
   if (auto env = crypto::key_from_environment()) return {std::move(*env), std::nullopt};
   const std::filesystem::path file = default_key_file_path();
   if (new_store) return {crypto::load_or_create_key_file(file), std::nullopt};

@@ -203,8 +203,7 @@ class Store::Impl {
                   std::string("integrity check failed: the ") + t.display + " " + in_quotes(name) + " (record id " + in_quotes(uid) +
                       ") was changed outside harvest-connect (e.g. a URL, a name or its OAuth client) or damaged, so "
                       "it was not used and nothing was sent. Restore the store from a backup, or delete the " +
-                      t.display + " and create it again; 'harvest-connect doctor' (store.verify()) lists every such "
-                      "record");
+                      t.display + " and create it again; verifying the store lists every such record");
   }
   // Throws for the first row of any table whose authenticator does not verify.
   void check_all_rows() {
@@ -332,7 +331,7 @@ class Store::Impl {
     auto c = find_client(name, authentic);
     if (!c)
       throw error(errc::not_found, "there is no OAuth client named " + in_quotes(name) +
-                                       " (list them with store.oauth_clients() or 'harvest-connect clients list')");
+                                       " (list them with oauth_clients())");
     return *c;
   }
   struct ConnectionRow {
@@ -356,7 +355,7 @@ class Store::Impl {
     auto c = find_connection(name, authentic);
     if (!c)
       throw error(errc::not_found, "there is no connection named " + in_quotes(name) +
-                                       " (list them with store.connections() or 'harvest-connect connections list')");
+                                       " (list them with connections())");
     return *c;
   }
   void check_unique(const char* table, const char* what, std::string_view name, std::int64_t except_rowid = -1) {
@@ -372,8 +371,7 @@ class Store::Impl {
     auto c = find_client(name);
     if (!c)
       throw error(errc::validation_failed, "oauth_client: there is no OAuth client named " + in_quotes(client_name) +
-                                               "; create it first (Store.create_oauth_client or 'harvest-connect "
-                                               "clients add')");
+                                               "; create it first (create_oauth_client)");
     return c->rowid;
   }
 

@@ -4,7 +4,7 @@
 // Harvest, drop the emulator, leave api_url/id_url unset and read the token and account ID
 // from a vault or a prompt (never from argv).
 #include <harvest_connect/harvest_connect.hpp>
-#include <harvest_connect/testing/emulator.hpp>
+#include <harvest_connect/testing/emulator.hpp>  // target harvest_connect::testing
 
 #include <boost/json.hpp>  // records come back as JSON text; parse them with any JSON library
 
@@ -29,7 +29,7 @@ int main() {
     hc::store::OpenOptions store_options;
     store_options.path = dir / "store.db";
     store_options.key = hc::crypto::MasterKey::generate();
-    auto store = std::make_shared<hc::store::Store>(hc::store::Store::open(store_options));
+    std::shared_ptr<hc::store::Store> store = hc::store::Store::open_shared(store_options);
 
     // A connection with a personal access token (an OAuth connection works the same way
     // once authorized: see docs/examples/harvest_connect.ipynb).

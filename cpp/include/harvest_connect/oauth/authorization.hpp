@@ -69,7 +69,7 @@ class LoopbackAuthorization {
  public:
   // Prepares the request and starts the receiver (errc::network_error naming the port when
   // it is in use).
-  LoopbackAuthorization(store::Store& store, std::string_view connection_name, const AuthorizeOptions& options);
+  LoopbackAuthorization(std::shared_ptr<store::Store> store, std::string_view connection_name, const AuthorizeOptions& options);
   ~LoopbackAuthorization();
   LoopbackAuthorization(const LoopbackAuthorization&) = delete;
   LoopbackAuthorization& operator=(const LoopbackAuthorization&) = delete;
@@ -94,24 +94,24 @@ class LoopbackAuthorization {
 };
 
 // The whole loopback flow; returns the authorized connection.
-model::Connection authorize(store::Store& store, std::string_view connection_name,
+model::Connection authorize(std::shared_ptr<store::Store> store, std::string_view connection_name,
                             const AuthorizeOptions& options = {});
 
 // Paste flow, step 1: a new pending authorization (stored sealed, single use, expires after
 // store::pending_authorization_lifetime) and the URL to open. The redirect URI is the OAuth
 // client's, or http://127.0.0.1/callback when it registers none.
-[[nodiscard]] crypto::Secret authorization_url(store::Store& store, std::string_view connection_name);
+[[nodiscard]] crypto::Secret authorization_url(std::shared_ptr<store::Store> store, std::string_view connection_name);
 
 // Paste flow, step 2: the URL the browser was redirected to (its address bar), with the same
 // checks as the loopback flow. Returns the authorized connection.
-model::Connection complete_authorization(store::Store& store, std::string_view connection_name,
+model::Connection complete_authorization(std::shared_ptr<store::Store> store, std::string_view connection_name,
                                          std::string_view redirected_url,
                                          const http::ClientOptions& client_options = {});
 
 // Forgets the tokens (status not_authorized); first revokes them when the OAuth client has a
 // revoke URL. Returns whether a revocation was sent and accepted; a failed revocation does
 // not stop the tokens from being forgotten.
-bool disconnect(store::Store& store, std::string_view connection_name,
+bool disconnect(std::shared_ptr<store::Store> store, std::string_view connection_name,
                 const http::ClientOptions& client_options = {});
 
 }  // namespace harvest_connect::oauth

@@ -43,6 +43,11 @@ class Store {
   // Opens (or creates) the store. errc::key_mismatch when the key is not the store's (and
   // then nothing was read or written), errc::store_error when the file cannot be used.
   [[nodiscard]] static Store open(const OpenOptions& options = {});
+  // The same, shared: oauth:: and harvest:: take a store as std::shared_ptr<Store> (a client
+  // keeps it for its token refreshes, a loopback authorization for its lifetime).
+  [[nodiscard]] static std::shared_ptr<Store> open_shared(const OpenOptions& options = {}) {
+    return std::make_shared<Store>(open(options));
+  }
 
   Store(Store&&) noexcept;
   Store& operator=(Store&&) noexcept;
