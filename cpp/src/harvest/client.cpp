@@ -208,10 +208,11 @@ ApiResponse execute(HarvestClient::State& s, std::string_view method, const std:
         try {
           fresh = s.tokens->refresh_after_unauthorized(token);
         } catch (const error& e) {
-          if (e.kind() == errc::token_error && e.server_error() == "invalid_grant") {
+          if (e.kind() == errc::authorization_required ||
+              (e.kind() == errc::token_error && e.server_error() == "invalid_grant")) {
             context.refresh_refused = true;
-            text.fail(errc::api_error, unauthorized_message(context, server_error), 401, result.response->body,
-                      server_error);
+            text.fail(errc::authorization_required, unauthorized_message(context, server_error), 401,
+                      result.response->body, server_error);
           }
           throw;
         }
