@@ -251,10 +251,13 @@ void register_store(py::module_& mod) {
             py::gil_scoped_release release;
             return s.create_oauth_client(std::move(c));
           },
+          // The defaults are model::NewOAuthClient's.
           py::arg("name"), py::kw_only(), py::arg("client_id"), py::arg("client_secret"),
-          py::arg("provider") = "harvest", py::arg("authorize_url") = py::none(), py::arg("token_url") = py::none(),
+          py::arg("provider") = std::string(to_string(m::NewOAuthClient{}.provider)),
+          py::arg("authorize_url") = py::none(), py::arg("token_url") = py::none(),
           py::arg("revoke_url") = py::none(), py::arg("redirect_uri") = py::none(), py::arg("scope") = py::none(),
-          py::arg("pkce") = true, py::arg("client_credentials") = "body",
+          py::arg("pkce") = m::NewOAuthClient{}.pkce,
+          py::arg("client_credentials") = std::string(to_string(m::NewOAuthClient{}.client_credentials)),
           "Register an OAuth 2.0 client. provider='harvest' fills Harvest's endpoints; 'custom' needs "
           "authorize_url and token_url.")
       .def("oauth_client", &Store::oauth_client, py::arg("name"), py::call_guard<py::gil_scoped_release>(),
