@@ -25,6 +25,7 @@ class category_impl final : public std::error_category {
       case errc::store_error: return "store error";
       case errc::key_error: return "key error";
       case errc::internal_error: return "internal error";
+      case errc::authorization_required: return "the connection must be authorized again";
     }
     return "unknown harvest_connect error";
   }
@@ -58,6 +59,7 @@ const char* errc_name(errc e) noexcept {
     case errc::store_error: return "store_error";
     case errc::key_error: return "key_error";
     case errc::internal_error: return "internal_error";
+    case errc::authorization_required: return "authorization_required";
   }
   return "internal_error";
 }

@@ -3,13 +3,10 @@
 // which the Python layer decodes with json.loads (the fastest way to build Python objects).
 // Pages cross as str: json.loads would decode bytes to str anyway, so decoding straight from
 // the engine's buffer saves copying each page (2 MB at 2,000 records) into a bytes first.
-#include <openssl/crypto.h>
 #include <pybind11/functional.h>
 #include <pybind11/stl.h>
 
 #include <algorithm>
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -64,6 +61,13 @@ std::string repr(const harvest::TestResult& r) {
   return out;
 }
 
+double seconds(std::chrono::milliseconds d) { return static_cast<double>(d.count()) / 1000.0; }
+
+// (requests, seconds), as Python gives a rate limit.
+std::pair<unsigned, double> limit_pair(const harvest::RateLimit& r) { return {r.limit, seconds(r.window)}; }
+
+// The ConnectOptions that Python's keyword arguments describe, starting from the C++
+// defaults (a value Python does not give stays the struct's).
 harvest::ConnectOptions connect_options(const std::optional<std::pair<unsigned, double>>& rate_limit,
                                         const std::optional<std::pair<unsigned, double>>& reports_rate_limit,
                                         double deadline, unsigned prefetch_pages, double refresh_leeway,
@@ -91,25 +95,19 @@ harvest::ConnectOptions connect_options(const std::optional<std::pair<unsigned, 
   return o;
 }
 
-// Whether each secret of a connection appears in clear in the store's files (the database,
-// its WAL and journal): the demo's proof that they are sealed. The secrets never leave C++.
-std::vector<std::pair<std::string, bool>> scan_store_for_secrets(const store::Store& s, const std::string& name) {
-  const store::ConnectionCredentials creds = s.credentials(name);
-  std::string files;
-  for (const char* suffix : {"", "-wal", "-journal", "-shm"}) {
-    std::ifstream in(s.path().string() + suffix, std::ios::binary);
-    if (in) files.append(std::istreambuf_iterator<char>(in), {});
-  }
-  auto found = [&files](const crypto::Secret& secret) {
-    return !secret.empty() && files.find(secret.reveal_string()) != std::string::npos;
-  };
-  std::vector<std::pair<std::string, bool>> out;
-  out.emplace_back("account ID", found(creds.account_id));
-  if (creds.client_secret) out.emplace_back("client secret", found(*creds.client_secret));
-  if (creds.access_token) out.emplace_back("access token", found(*creds.access_token));
-  if (creds.refresh_token) out.emplace_back("refresh token", found(*creds.refresh_token));
-  if (creds.personal_access_token) out.emplace_back("access token", found(*creds.personal_access_token));
-  OPENSSL_cleanse(files.data(), files.size());
+// Python's defaults of conn.api() and conn.test(), read from the C++ structs: the bindings'
+// keyword defaults and harvest_connect's wrappers (client.py) take them from here, so no
+// default is restated in Python (_core.DEFAULTS; tests/python/test_stubs.py compares).
+py::dict api_defaults() {
+  const harvest::ConnectOptions d;
+  py::dict out;
+  out["rate_limit"] = d.client.rate_limits.enabled ? py::cast(limit_pair(d.client.rate_limits.general)) : py::none();
+  out["reports_rate_limit"] = py::cast(limit_pair(d.client.rate_limits.reports));
+  out["deadline"] = seconds(d.client.retry.deadline);
+  out["prefetch_pages"] = d.client.prefetch_pages;
+  out["refresh_leeway"] = static_cast<double>(d.refresh_leeway.count());
+  out["ca_file"] = py::none();
+  out["timeout"] = seconds(d.http.request_timeout);
   return out;
 }
 
@@ -219,34 +217,40 @@ void register_harvest(py::module_& m) {
           "total_entries", [](const PageStream& s) { return s.paginator.total_entries(); },
           "The total Harvest announced, when it did.");
 
+  const py::dict defaults = api_defaults();
+  const harvest::ConnectOptions d;
   auto conn = py::reinterpret_borrow<py::class_<PyConnection>>(m.attr("Connection"));
   conn.def(
-          "api",
+          "_api",
           [](const PyConnection& c, std::optional<std::pair<unsigned, double>> rate_limit,
              std::optional<std::pair<unsigned, double>> reports_rate_limit, double deadline, unsigned prefetch_pages,
              double refresh_leeway, std::optional<std::string> ca_file, double timeout) {
             const auto o = connect_options(rate_limit, reports_rate_limit, deadline, prefetch_pages, refresh_leeway,
                                            ca_file, timeout);
-            std::optional<HarvestClient> core;
-            {
-              py::gil_scoped_release release;
-              core.emplace(harvest::open_client(c.store, c.value.name, o));
-            }
-            return py::module_::import("harvest_connect.client")
-                .attr("HarvestClient")(std::move(*core), c.value.name, c.store);  // c.store: pull states
+            py::gil_scoped_release release;
+            return harvest::open_client(c.store, c.value.name, o);
           },
-          py::kw_only(), py::arg("rate_limit") = std::make_pair(100u, 15.0),
-          py::arg("reports_rate_limit") = std::make_pair(100u, 900.0), py::arg("deadline") = 120.0,
-          py::arg("prefetch_pages") = 2u, py::arg("refresh_leeway") = 300.0, py::arg("ca_file") = py::none(),
-          py::arg("timeout") = 60.0,
-          "A HarvestClient for this connection. rate_limit=(requests, seconds) for the client-side limiter "
-          "(None: off), deadline for a whole call with its retries, prefetch_pages fetched ahead by paginate(), "
-          "refresh_leeway seconds before expiry when the token is refreshed, ca_file an extra CA bundle.")
+          py::kw_only(), py::arg("rate_limit") = py::object(defaults["rate_limit"]),
+          py::arg("reports_rate_limit") = py::object(defaults["reports_rate_limit"]),
+          py::arg("deadline") = seconds(d.client.retry.deadline), py::arg("prefetch_pages") = d.client.prefetch_pages,
+          py::arg("refresh_leeway") = static_cast<double>(d.refresh_leeway.count()), py::arg("ca_file") = py::none(),
+          py::arg("timeout") = seconds(d.http.request_timeout),
+          "The engine's client for this connection (private: conn.api() wraps it in a HarvestClient). "
+          "rate_limit=(requests, seconds) for the client-side limiter (None: off), deadline for a whole call with "
+          "its retries, prefetch_pages fetched ahead by paginate(), refresh_leeway seconds before expiry when the "
+          "token is refreshed, ca_file an extra CA bundle, timeout for one HTTP exchange.")
+      .def_property_readonly(
+          "_store", [](const PyConnection& c) { return c.store; },
+          "The store this connection came from (private: conn.api() hands it to pull(), which keeps its "
+          "states there).")
       .def(
           "test",
           [](PyConnection& c, std::optional<std::string> ca_file, double timeout) {
-            const auto o = connect_options(std::make_pair(100u, 15.0), std::make_pair(100u, 900.0), timeout, 0, 300.0,
-                                           ca_file, timeout);
+            const harvest::ConnectOptions d;
+            // The ping's whole call and each exchange end within `timeout`; nothing to prefetch.
+            const auto o = connect_options(limit_pair(d.client.rate_limits.general),
+                                           limit_pair(d.client.rate_limits.reports), timeout, 0,
+                                           static_cast<double>(d.refresh_leeway.count()), ca_file, timeout);
             harvest::TestResult result;
             model::Connection fresh;
             {
@@ -257,17 +261,16 @@ void register_harvest(py::module_& m) {
             c.value = std::move(fresh);
             return result;
           },
-          py::kw_only(), py::arg("ca_file") = py::none(), py::arg("timeout") = 30.0,
+          py::kw_only(), py::arg("ca_file") = py::none(),
+          py::arg("timeout") = static_cast<double>(harvest::default_test_timeout.count()),
           "Test the connection: GET /v2/users/me with its headers. Returns a TestResult (ok, status_code, user, "
-          "message) and records the status: 'authorized', or 'offline' with the reason as last_error.");
-  m.def(
-      "_scan_store_for_secrets",
-      [](const store::Store& s, const std::string& name) {
-        py::gil_scoped_release release;
-        return scan_store_for_secrets(s, name);
-      },
-      py::arg("store"), py::arg("connection"),
-      "[(what, found_in_clear)] for the connection's account ID, client secret and tokens (the demo's check).");
+          "message) and records the status: 'authorized', or 'offline' with the reason as last_error. timeout: "
+          "seconds for the whole test.");
+
+  defaults_of(m, "api").attr("update")(defaults);
+  py::dict test_defaults = defaults_of(m, "test");
+  test_defaults["ca_file"] = py::none();
+  test_defaults["timeout"] = static_cast<double>(harvest::default_test_timeout.count());
 }
 
 }  // namespace harvest_connect::python

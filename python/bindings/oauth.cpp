@@ -43,6 +43,11 @@ void register_oauth(py::module_& m) {
                                            "A loopback authorization in progress (private: use "
                                            "Connection.authorize()).");
   auto conn = py::reinterpret_borrow<py::class_<PyConnection>>(m.attr("Connection"));
+  // conn.authorize()'s default wait (authorization.py reads it from _core.DEFAULTS).
+  const double authorization_timeout =
+      std::chrono::duration<double>(oauth::default_authorization_timeout).count();
+  py::dict authorize_defaults = defaults_of(m, "authorize");
+  authorize_defaults["timeout"] = authorization_timeout;
 
   flow.def_property_readonly(
           "url", [](const PyLoopbackAuthorization& f) { return std::string(f.flow->url().reveal_string()); },
@@ -89,7 +94,7 @@ void register_oauth(py::module_& m) {
             out.flow = std::make_unique<oauth::LoopbackAuthorization>(c.store, c.value.name, options);
             return out;
           },
-          py::arg("port") = py::none(), py::arg("timeout") = 300.0, py::arg("ca_file") = py::none(),
+          py::arg("port") = py::none(), py::arg("timeout") = authorization_timeout, py::arg("ca_file") = py::none(),
           "Start the loopback receiver and prepare the request (private: use authorize()). ca_file: an extra CA "
           "bundle (PEM) trusted for the token endpoint.")
       .def(

@@ -6,6 +6,15 @@ namespace harvest_connect::python {
 
 namespace py = pybind11;
 
+// _core.DEFAULTS[area]: the defaults of an area's Python calls, read from the C++ option
+// structs at import, so that harvest_connect's wrappers restate none of them.
+inline py::dict defaults_of(py::module_& m, const char* area) {
+  if (!py::hasattr(m, "DEFAULTS")) m.attr("DEFAULTS") = py::dict();
+  py::dict all = m.attr("DEFAULTS");
+  if (!all.contains(area)) all[area] = py::dict();
+  return all[area];
+}
+
 void register_errors(py::module_& m);
 void register_crypto(py::module_& m);
 void register_store(py::module_& m);

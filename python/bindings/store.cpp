@@ -12,6 +12,7 @@
 #include "harvest_connect/model/http_settings.hpp"
 #include "harvest_connect/model/oauth_client.hpp"
 #include "harvest_connect/model/redacted.hpp"
+#include "harvest_connect/store/secret_scan.hpp"
 #include "harvest_connect/store/store.hpp"
 #include "py_connection.hpp"
 #include "register.hpp"
@@ -57,11 +58,19 @@ std::string client_repr(const m::OAuthClient& c) {
          repr_str(std::string(to_string(c.client_credentials))) + ")";
 }
 
+// What a repr or a listing shows for the account ID (every connection has one).
+constexpr const char* account_id_state = "account ID: set (encrypted)";
+constexpr const char* account_id_write_only =
+    "Connection has no attribute 'account_id': the account ID is write-only and encrypted in the store "
+    "(has_account_id says it is set); to change it, give it again to Store.update_connection(name, "
+    "account_id=...)";
+
 std::string connection_repr(const m::Connection& c) {
   std::string auth = c.auth == m::AuthMethod::oauth ? "oauth_client=" + repr_str(c.oauth_client)
                                                     : "personal_access_token=" + repr_str(m::redacted);
-  return "Connection(name=" + repr_str(c.name) + ", type=" + repr_str(c.type) + ", " + auth +
-         ", account_id=" + repr_str(m::redacted) + ", status=" + repr_str(std::string(to_string(c.status))) +
+  // The account ID is write-only: the repr says it is set, and shows no stand-in value.
+  return "Connection(name=" + repr_str(c.name) + ", type=" + repr_str(c.type) + ", " + auth + ", " +
+         std::string(account_id_state) + ", status=" + repr_str(std::string(to_string(c.status))) +
          ", api_url=" + repr_str(c.api_url) + ")";
 }
 
@@ -143,8 +152,9 @@ void register_store(py::module_& mod) {
                                return c.value.oauth_client;
                              },
                              "The OAuth client's name, or None for a personal access token.")
-      .def_property_readonly("account_id", [](const PyConnection&) { return std::string(m::redacted); },
-                             "A redacted placeholder: the account ID is write-only.")
+      .def_property_readonly("has_account_id", [](const PyConnection&) { return true; },
+                             "True: every connection has an account ID. It is write-only and encrypted: no "
+                             "attribute returns it or a stand-in.")
       .def_property_readonly("user_agent", [](const PyConnection& c) { return c.value.effective_user_agent(); },
                              "The User-Agent sent to Harvest (the default when none was set).")
       .def_property_readonly("api_url", [](const PyConnection& c) { return c.value.api_url; }, "The API base URL.")
@@ -174,7 +184,15 @@ void register_store(py::module_& mod) {
           },
           "The universal OAuth 2.0 view of the connection (base URI, headers, endpoints, scope, ping), secrets "
           "masked.")
-      .def("__repr__", [](const PyConnection& c) { return connection_repr(c.value); });
+      .def("__repr__", [](const PyConnection& c) { return connection_repr(c.value); })
+      .def(
+          "__getattr__",
+          [](const PyConnection&, const std::string& name) -> py::object {
+            // Only reached for names the class does not have: say why account_id is not one.
+            if (name == "account_id") throw py::attribute_error(account_id_write_only);
+            throw py::attribute_error("'Connection' object has no attribute '" + name + "'");
+          },
+          py::arg("name"), "Raises AttributeError; for account_id, says that the account ID is write-only.");
 
   problem.def_readonly("table", &store::Problem::table, "'oauth_client', 'connection', ... or 'store'.")
       .def_readonly("record", &store::Problem::record, "The record's name.")
@@ -233,10 +251,13 @@ void register_store(py::module_& mod) {
             py::gil_scoped_release release;
             return s.create_oauth_client(std::move(c));
           },
+          // The defaults are model::NewOAuthClient's.
           py::arg("name"), py::kw_only(), py::arg("client_id"), py::arg("client_secret"),
-          py::arg("provider") = "harvest", py::arg("authorize_url") = py::none(), py::arg("token_url") = py::none(),
+          py::arg("provider") = std::string(to_string(m::NewOAuthClient{}.provider)),
+          py::arg("authorize_url") = py::none(), py::arg("token_url") = py::none(),
           py::arg("revoke_url") = py::none(), py::arg("redirect_uri") = py::none(), py::arg("scope") = py::none(),
-          py::arg("pkce") = true, py::arg("client_credentials") = "body",
+          py::arg("pkce") = m::NewOAuthClient{}.pkce,
+          py::arg("client_credentials") = std::string(to_string(m::NewOAuthClient{}.client_credentials)),
           "Register an OAuth 2.0 client. provider='harvest' fills Harvest's endpoints; 'custom' needs "
           "authorize_url and token_url.")
       .def("oauth_client", &Store::oauth_client, py::arg("name"), py::call_guard<py::gil_scoped_release>(),
@@ -371,6 +392,21 @@ void register_store(py::module_& mod) {
            "Check every row's authenticator and open every sealed field; returns the problems found ([] when "
            "all is well).");
 
+  mod.def(
+      "_scan_store_for_secrets",
+      [](const Store& s, const std::string& connection) {
+        std::vector<store::SecretScanFinding> findings;
+        {
+          py::gil_scoped_release release;
+          findings = store::scan_for_secrets_in_clear(s, connection);
+        }
+        std::vector<std::pair<std::string, bool>> out;
+        for (auto& f : findings) out.emplace_back(std::move(f.secret), f.found_in_clear);
+        return out;
+      },
+      py::arg("store"), py::arg("connection"),
+      "[(what, found_in_clear)] for the connection's account ID, client secret and tokens: a byte scan of the "
+      "store's files (the demo's check).");
   mod.def("default_store_path", &store::default_store_path,
           "Where Store.open() keeps the store by default (HARVEST_CONNECT_HOME, else the XDG data directory).");
   mod.def("default_key_file_path", &store::default_key_file_path,

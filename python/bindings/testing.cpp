@@ -50,9 +50,59 @@ py::dict account_dict(const EmulatorAccount& a) {
   return d;
 }
 
+// The emulator's defaults (EmulatorOptions{}, Faults{}) as Python sees them, in seconds:
+// the keyword defaults below and harvest_connect.testing take them from _core.DEFAULTS.
+double secs(std::chrono::milliseconds d) { return static_cast<double>(d.count()) / 1000.0; }
+
+void emulator_defaults(py::dict d) {
+  const EmulatorOptions o;
+  d["entries"] = o.data.time_entries;
+  d["tls"] = o.tls;
+  d["port"] = o.port;
+  d["seed"] = o.data.seed;
+  d["users"] = o.data.users;
+  d["clients"] = o.data.clients;
+  d["projects"] = o.data.projects;
+  d["tasks"] = o.data.tasks;
+  d["rate_limits"] = o.rate_limits.enabled;
+  d["general_limit"] = o.rate_limits.general_limit;
+  d["general_window"] = secs(o.rate_limits.general_window);
+  d["reports_limit"] = o.rate_limits.reports_limit;
+  d["reports_window"] = secs(o.rate_limits.reports_window);
+  d["access_token_lifetime"] = static_cast<double>(o.oauth.access_token_lifetime.count());
+  d["code_lifetime"] = static_cast<double>(o.oauth.code_lifetime.count());
+  d["rotate_refresh_tokens"] = o.oauth.rotate_refresh_tokens;
+  d["cursor_pagination"] = o.cursor_pagination;
+  d["threads"] = o.threads;
+  d["host"] = o.host;
+  d["expires_in_json"] = o.oauth.expires_in_json;
+  d["indent_json"] = o.indent_json;
+}
+
+void faults_defaults(py::dict d) {
+  const Faults f;
+  d["path_prefix"] = f.path_prefix;
+  d["latency"] = secs(f.latency);
+  d["page_latency"] = secs(f.page_latency);
+  d["drop_next"] = f.drop_next;
+  d["drop_rate"] = f.drop_rate;
+  d["error_next"] = f.error_next;
+  d["error_rate"] = f.error_rate;
+  d["error_status"] = f.error_status;
+  d["retry_after"] = f.retry_after_seconds;
+  d["truncate_next"] = f.truncate_next;
+  d["truncate_rate"] = f.truncate_rate;
+  d["retry_after_header"] = f.retry_after_header;
+  d["bare_errors"] = f.bare_errors;
+}
+
 }  // namespace
 
 void register_testing(py::module_& m) {
+  py::dict E = defaults_of(m, "emulator");
+  emulator_defaults(E);
+  py::dict F = defaults_of(m, "faults");
+  faults_defaults(F);
   py::class_<Emulator> emu(m, "Emulator",
                            "The Harvest emulator serving on 127.0.0.1 in background threads (private: use "
                            "harvest_connect.testing.HarvestEmulator).");
@@ -89,13 +139,7 @@ void register_testing(py::module_& m) {
                throw error(errc::validation_failed, "the emulator listens on loopback only (127.0.0.1, ::1 or localhost)");
              return std::make_unique<Emulator>(std::move(o));
            }),
-           py::arg("entries") = 1000, py::arg("tls") = true, py::arg("port") = 0, py::arg("seed") = 42,
-           py::arg("users") = 10, py::arg("clients") = 20, py::arg("projects") = 50, py::arg("tasks") = 12,
-           py::arg("rate_limits") = true, py::arg("general_limit") = 100, py::arg("general_window") = 15.0,
-           py::arg("reports_limit") = 100, py::arg("reports_window") = 900.0,
-           py::arg("access_token_lifetime") = 1209600.0, py::arg("code_lifetime") = 600.0,
-           py::arg("rotate_refresh_tokens") = true, py::arg("cursor_pagination") = false, py::arg("threads") = 2,
-           py::arg("host") = "127.0.0.1", py::arg("expires_in_json") = "", py::arg("indent_json") = false,
+           py::arg("entries") = py::object(E["entries"]), py::arg("tls") = py::object(E["tls"]), py::arg("port") = py::object(E["port"]), py::arg("seed") = py::object(E["seed"]), py::arg("users") = py::object(E["users"]), py::arg("clients") = py::object(E["clients"]), py::arg("projects") = py::object(E["projects"]), py::arg("tasks") = py::object(E["tasks"]), py::arg("rate_limits") = py::object(E["rate_limits"]), py::arg("general_limit") = py::object(E["general_limit"]), py::arg("general_window") = py::object(E["general_window"]), py::arg("reports_limit") = py::object(E["reports_limit"]), py::arg("reports_window") = py::object(E["reports_window"]), py::arg("access_token_lifetime") = py::object(E["access_token_lifetime"]), py::arg("code_lifetime") = py::object(E["code_lifetime"]), py::arg("rotate_refresh_tokens") = py::object(E["rotate_refresh_tokens"]), py::arg("cursor_pagination") = py::object(E["cursor_pagination"]), py::arg("threads") = py::object(E["threads"]), py::arg("host") = py::object(E["host"]), py::arg("expires_in_json") = py::object(E["expires_in_json"]), py::arg("indent_json") = py::object(E["indent_json"]),
            py::call_guard<py::gil_scoped_release>(),
            "Generate the data (and certificates) and start serving; raises NetworkError when the port is taken.")
       .def_property_readonly("id_url", &Emulator::id_url, "Base URL of the ID service, e.g. https://127.0.0.1:PORT.")
@@ -182,11 +226,8 @@ void register_testing(py::module_& m) {
             f.bare_errors = bare_errors;
             e.service().set_faults(f);
           },
-          py::arg("path_prefix") = "", py::arg("latency") = 0.0, py::arg("page_latency") = 0.0,
-          py::arg("drop_next") = 0, py::arg("drop_rate") = 0.0, py::arg("error_next") = 0,
-          py::arg("error_rate") = 0.0, py::arg("error_status") = 500, py::arg("retry_after") = 0,
-          py::arg("truncate_next") = 0, py::arg("truncate_rate") = 0.0, py::arg("retry_after_header") = "",
-          py::arg("bare_errors") = false, py::call_guard<py::gil_scoped_release>(),
+          py::arg("path_prefix") = py::object(F["path_prefix"]), py::arg("latency") = py::object(F["latency"]), py::arg("page_latency") = py::object(F["page_latency"]), py::arg("drop_next") = py::object(F["drop_next"]), py::arg("drop_rate") = py::object(F["drop_rate"]), py::arg("error_next") = py::object(F["error_next"]), py::arg("error_rate") = py::object(F["error_rate"]), py::arg("error_status") = py::object(F["error_status"]), py::arg("retry_after") = py::object(F["retry_after"]), py::arg("truncate_next") = py::object(F["truncate_next"]), py::arg("truncate_rate") = py::object(F["truncate_rate"]), py::arg("retry_after_header") = py::object(F["retry_after_header"]), py::arg("bare_errors") = py::object(F["bare_errors"]),
+          py::call_guard<py::gil_scoped_release>(),
           "Replace the faults injected into requests whose path starts with path_prefix.")
       .def(
           "clear_faults", [](Emulator& e) { e.service().clear_faults(); }, py::call_guard<py::gil_scoped_release>(),

@@ -29,9 +29,11 @@ from ._core import (  # noqa: E402
 from .client import HarvestClient, connect
 from .pull import Pull
 from .reports import report_windows
+from .client import connection_api as _connection_api
 from .errors import (
     ApiError,
     AuthorizationError,
+    AuthorizationRequiredError,
     DecryptionError,
     DuplicateNameError,
     HarvestConnectError,
@@ -39,7 +41,7 @@ from .errors import (
     NetworkError,
     NotFoundError,
     RateLimitedError,
-    TimeoutError,
+    TimeoutError,  # hc.TimeoutError, a subclass of the builtin; not in __all__ (see below)
     TlsError,
     TokenError,
     ValidationError,
@@ -48,13 +50,16 @@ from .errors import (
 from . import authorization as _authorization
 from . import display as _display
 
+# conn.api() wraps the engine's client in the Pythonic HarvestClient (so _core never imports
+# the package).
+Connection.api = _connection_api  # type: ignore[method-assign]
 # The authorization methods that need Python (browser, Ctrl-C, Jupyter) join the engine's.
-Connection.authorize = _authorization.authorize  # type: ignore[method-assign,assignment]
-Connection.authorization_url = _authorization.authorization_url  # type: ignore[method-assign,assignment]
+Connection.authorize = _authorization.authorize  # type: ignore[method-assign]
+Connection.authorization_url = _authorization.authorization_url  # type: ignore[method-assign]
 # How they show in Jupyter (an HTML table; the plain repr stays the engine's).
-Connection._repr_html_ = _display.connection_html  # type: ignore[method-assign,assignment]
-Store._repr_html_ = _display.store_html  # type: ignore[method-assign,assignment]
-TestResult._repr_html_ = _display.result_html  # type: ignore[method-assign,assignment]
+Connection._repr_html_ = _display.connection_html  # type: ignore[method-assign]
+Store._repr_html_ = _display.store_html  # type: ignore[method-assign]
+TestResult._repr_html_ = _display.result_html  # type: ignore[method-assign]
 
 __version__: str = _core.__version__
 
@@ -89,11 +94,13 @@ __all__ = [
     "KeyMismatchError",
     "DecryptionError",
     "AuthorizationError",
+    "AuthorizationRequiredError",
     "TokenError",
     "ApiError",
     "RateLimitedError",
     "NetworkError",
     "TlsError",
-    "TimeoutError",
+    # Not "TimeoutError": `from harvest_connect import *` would shadow the builtin. Ours
+    # subclasses it, so `except TimeoutError` catches it; name it as hc.TimeoutError.
     "__version__",
 ]

@@ -17,7 +17,9 @@ import os
 import select
 import sys
 import webbrowser
-from typing import TYPE_CHECKING, Callable, Mapping, Optional, TextIO
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, TextIO
+
+from . import _core
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._core import Connection
@@ -78,10 +80,12 @@ def _show_link(url: str, out: TextIO, intro: str) -> None:
     """Shows the URL: a clickable link in a notebook, plain text in a terminal."""
     if _in_notebook():
         try:
-            from IPython.display import HTML, display  # type: ignore[import-not-found]
             import html
+            import importlib
 
-            display(HTML(f'<p>{html.escape(intro)}</p><p><a href="{html.escape(url, quote=True)}" '
+            # Optional and untyped in some versions: used as Any so that mypy agrees everywhere.
+            ipython_display: Any = importlib.import_module("IPython.display")
+            ipython_display.display(ipython_display.HTML(f'<p>{html.escape(intro)}</p><p><a href="{html.escape(url, quote=True)}" '
                          f'target="_blank" rel="noopener noreferrer">Authorize at Harvest</a></p>'))
             return
         except ImportError:  # pragma: no cover
@@ -104,7 +108,8 @@ def _stdin_line_ready(stdin: TextIO) -> Optional[bool]:
 
 
 def authorize(self: "Connection", *, open_browser: bool = True, port: Optional[int] = None,
-              timeout: float = 300, ca_file: Optional[str] = None) -> "Connection":
+              timeout: float = _core.DEFAULTS["authorize"]["timeout"],
+              ca_file: Optional[str] = None) -> "Connection":
     """Save and authorize: sign in at Harvest in the browser and click *Authorize application*.
 
     Starts a one-shot receiver on 127.0.0.1 (on the port of the OAuth client's redirect URI, or

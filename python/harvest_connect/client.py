@@ -10,6 +10,7 @@ current one.
 from __future__ import annotations
 
 import datetime as _dt
+import importlib
 import json
 from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -20,7 +21,7 @@ from .pull import DEFAULT_OVERLAP
 if TYPE_CHECKING:
     from .pull import Pull
 
-__all__ = ["HarvestClient", "Params", "connect"]
+__all__ = ["HarvestClient", "Params", "connect", "connection_api"]
 
 ParamValue = Union[str, int, float, bool, _dt.date, _dt.datetime, None]
 Params = Union[Mapping[str, ParamValue], Sequence[Tuple[str, ParamValue]], None]
@@ -112,10 +113,10 @@ def _page_records(text: str, resource: str) -> List[Any]:
 def _progress_bar(path: str, total: Optional[int]) -> Any:
     """A tqdm.auto bar, or None when tqdm is not installed (progress is optional)."""
     try:
-        from tqdm.auto import tqdm
+        tqdm_auto: Any = importlib.import_module("tqdm.auto")  # optional, and untyped
     except ImportError:
         return None
-    return tqdm(total=total, desc=path.strip("/") or "records", unit=" records")
+    return tqdm_auto.tqdm(total=total, desc=path.strip("/") or "records", unit=" records")
 
 
 class HarvestClient:
@@ -268,6 +269,36 @@ class HarvestClient:
         ``progress(records, total_or_None)`` is called after each page.
         """
         return int(self._core.export_jsonl(path, _params(params), str(output), progress))
+
+
+# conn.api()'s defaults are the C++ ConnectOptions{}'s (read by _core at import).
+_API: Dict[str, Any] = _core.DEFAULTS["api"]
+
+
+def connection_api(
+    self: _core.Connection,
+    *,
+    rate_limit: Optional[Tuple[int, float]] = _API["rate_limit"],
+    reports_rate_limit: Optional[Tuple[int, float]] = _API["reports_rate_limit"],
+    deadline: float = _API["deadline"],
+    prefetch_pages: int = _API["prefetch_pages"],
+    refresh_leeway: float = _API["refresh_leeway"],
+    ca_file: Optional[str] = _API["ca_file"],
+    timeout: float = _API["timeout"],
+) -> HarvestClient:
+    """A :class:`HarvestClient` for this connection (``conn.api()``).
+
+    ``rate_limit=(requests, seconds)`` for the client-side limiter (``None``: off),
+    ``reports_rate_limit`` the same for ``/reports/``, ``deadline`` seconds for a whole call
+    with its waits and retries, ``prefetch_pages`` fetched ahead by :meth:`HarvestClient.paginate`,
+    ``refresh_leeway`` seconds before expiry when the token is refreshed, ``ca_file`` an extra
+    CA bundle (PEM), ``timeout`` seconds for one HTTP exchange. The defaults are the C++
+    engine's (``harvest::ConnectOptions``).
+    """
+    core = self._api(rate_limit=rate_limit, reports_rate_limit=reports_rate_limit, deadline=deadline,
+                     prefetch_pages=prefetch_pages, refresh_leeway=refresh_leeway, ca_file=ca_file,
+                     timeout=timeout)
+    return HarvestClient(core, self.name, self._store)
 
 
 def connect(name: str, store: Optional[_core.Store] = None, **api_options: Any) -> HarvestClient:

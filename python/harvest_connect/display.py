@@ -61,7 +61,8 @@ def _table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
 def connection_html(self: "Connection") -> str:
     """A connection: name, status badge, client, API URL and when its access token expires."""
     client = self.oauth_client or "(personal access token)"
-    rows = [("OAuth client", _e(client)), ("API URL", _e(self.api_url)),
+    account = "set (encrypted)" if self.has_account_id else "-"  # write-only: never the value
+    rows = [("OAuth client", _e(client)), ("Account ID", account), ("API URL", _e(self.api_url)),
             ("Token expires", _e(_when(self.token_expires_at)))]
     if self.last_error:
         rows.append(("Last error", _e(self.last_error)))

@@ -6,12 +6,24 @@ No message holds a secret: whatever a server wrote (its ``message``, ``error_des
 error code, body) passes through the engine's scrubber first, which removes every secret of
 the connection in any encoding (raw, percent-encoded, base64, hex, cut short) and every
 control character and escape sequence (``cpp/include/harvest_connect/model/scrubber.hpp``).
+
+Catch :class:`AuthorizationRequiredError` for "this connection must be authorized again"
+(never authorized, refresh token refused or revoked): retrying does not help, running
+``conn.authorize()`` (``harvest-connect authorize NAME``) does.
+
+``TimeoutError`` is importable as ``harvest_connect.TimeoutError`` (a subclass of the builtin,
+so ``except TimeoutError`` catches it) but is left out of ``__all__``: ``from harvest_connect
+import *`` must not shadow the builtin.
 """
 
 from __future__ import annotations
 
-from typing import Optional
+import builtins
+from typing import Dict, Optional, Type
 
+from . import _core
+
+# Not "TimeoutError": a star import would shadow the builtin (it stays importable by name).
 __all__ = [
     "HarvestConnectError",
     "ValidationError",
@@ -20,15 +32,13 @@ __all__ = [
     "KeyMismatchError",
     "DecryptionError",
     "AuthorizationError",
+    "AuthorizationRequiredError",
     "TokenError",
     "ApiError",
     "RateLimitedError",
     "NetworkError",
     "TlsError",
-    "TimeoutError",
 ]
-
-_builtin_timeout = TimeoutError
 
 
 class HarvestConnectError(Exception):
@@ -63,6 +73,27 @@ class DecryptionError(HarvestConnectError):
 
 class AuthorizationError(HarvestConnectError):
     """The OAuth authorization did not complete (declined, wrong state, wrong account, ...)."""
+
+
+class AuthorizationRequiredError(AuthorizationError):
+    """The connection must be authorized again before it can call the API.
+
+    Raised when it was never authorized, when the token endpoint refused its refresh token
+    (``invalid_grant``: expired or revoked at Harvest, also after a 401 led to that refresh),
+    or when an expired access token has no refresh token to renew it. Retrying does not help:
+    run ``conn.authorize()`` (or ``harvest-connect authorize NAME``, whose exit code for this
+    error is 3). Like google-auth's ``RefreshError``, it is the one exception to catch for this.
+    """
+
+    def __init__(self, message: str, *, error: str = "", status: int = 0, body: str = "") -> None:
+        super().__init__(message)
+        #: the OAuth error code the token endpoint gave (``"invalid_grant"``), else ``""``
+        self.error = error
+        #: the HTTP status of the answer that showed it (400 from the token endpoint, 401 from
+        #: the API), 0 when none came (never authorized)
+        self.status = status
+        #: the API's 401 body (scrubbed, at most 4 KiB), else ``""``
+        self.body = body
 
 
 class TokenError(HarvestConnectError):
@@ -107,20 +138,21 @@ class TlsError(NetworkError):
     """The TLS handshake or the certificate check failed; the message says why."""
 
 
-class TimeoutError(HarvestConnectError, _builtin_timeout):  # noqa: A001 - mirrors the builtin on purpose
+class TimeoutError(HarvestConnectError, builtins.TimeoutError):  # noqa: A001 - mirrors the builtin on purpose
     """A connect, read, write or whole-request deadline passed."""
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
 
 
-_BY_KIND = {
+_BY_KIND: Dict[str, Type[HarvestConnectError]] = {
     "validation_failed": ValidationError,
     "not_found": NotFoundError,
     "duplicate_name": DuplicateNameError,
     "key_mismatch": KeyMismatchError,
     "decryption_failed": DecryptionError,
     "authorization_failed": AuthorizationError,
+    "authorization_required": AuthorizationRequiredError,
     "token_error": TokenError,
     "api_error": ApiError,
     "rate_limited": RateLimitedError,
@@ -185,7 +217,14 @@ def _from_core(kind: str, message: str, status: int, body: str, server_error: st
         exc = cls(message, status=status, body=body)
     elif cls is TokenError:
         exc = TokenError(message, error=server_error, status=status)
+    elif cls is AuthorizationRequiredError:
+        exc = AuthorizationRequiredError(message, error=server_error, status=status, body=body)
     else:
         exc = cls(message)
     exc.kind = kind
     return exc
+
+
+# The engine turns its errors into these classes through _from_core; _core does not import
+# this package (layers point down), so the factory is handed over here.
+_core._set_error_factory(_from_core)

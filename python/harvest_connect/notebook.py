@@ -13,6 +13,7 @@ authorization link (it holds the one-time ``state``) is removed once the authori
 from __future__ import annotations
 
 import html
+import importlib
 import threading
 from typing import Any, Dict, List, Optional
 
@@ -32,7 +33,7 @@ _ACCOUNT_HINT = ("The account ID is encrypted in the store and never shown: ente
 
 def _widgets() -> Any:
     try:
-        import ipywidgets
+        ipywidgets = importlib.import_module("ipywidgets")  # optional, and untyped
     except ImportError:
         raise ImportError("the connection form needs ipywidgets: pip install 'harvest-connect[notebook]'") from None
     return ipywidgets

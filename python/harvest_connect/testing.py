@@ -27,6 +27,10 @@ from .errors import HarvestConnectError
 
 __all__ = ["HarvestEmulator", "EmulatorApp"]
 
+# The defaults are the C++ EmulatorOptions{} and Faults{} (read by _core at import).
+_EMULATOR: Dict[str, Any] = _core.DEFAULTS["emulator"]
+_FAULTS: Dict[str, Any] = _core.DEFAULTS["faults"]
+
 
 @dataclass(frozen=True)
 class EmulatorApp:
@@ -53,26 +57,26 @@ class HarvestEmulator:
     def __init__(
         self,
         *,
-        entries: int = 1000,
-        tls: bool = True,
-        port: int = 0,
-        seed: int = 42,
-        users: int = 10,
-        clients: int = 20,
-        projects: int = 50,
-        tasks: int = 12,
-        rate_limits: bool = True,
-        general_limit: int = 100,
-        general_window: float = 15.0,
-        reports_limit: int = 100,
-        reports_window: float = 900.0,
-        access_token_lifetime: float = 1209600.0,
-        code_lifetime: float = 600.0,
-        rotate_refresh_tokens: bool = True,
-        cursor_pagination: bool = False,
-        threads: int = 2,
-        expires_in_json: str = "",
-        indent_json: bool = False,
+        entries: int = _EMULATOR["entries"],
+        tls: bool = _EMULATOR["tls"],
+        port: int = _EMULATOR["port"],
+        seed: int = _EMULATOR["seed"],
+        users: int = _EMULATOR["users"],
+        clients: int = _EMULATOR["clients"],
+        projects: int = _EMULATOR["projects"],
+        tasks: int = _EMULATOR["tasks"],
+        rate_limits: bool = _EMULATOR["rate_limits"],
+        general_limit: int = _EMULATOR["general_limit"],
+        general_window: float = _EMULATOR["general_window"],
+        reports_limit: int = _EMULATOR["reports_limit"],
+        reports_window: float = _EMULATOR["reports_window"],
+        access_token_lifetime: float = _EMULATOR["access_token_lifetime"],
+        code_lifetime: float = _EMULATOR["code_lifetime"],
+        rotate_refresh_tokens: bool = _EMULATOR["rotate_refresh_tokens"],
+        cursor_pagination: bool = _EMULATOR["cursor_pagination"],
+        threads: int = _EMULATOR["threads"],
+        expires_in_json: str = _EMULATOR["expires_in_json"],
+        indent_json: bool = _EMULATOR["indent_json"],
     ) -> None:
         self._core: Optional[_core.Emulator] = _core.Emulator(
             entries=entries, tls=tls, port=port, seed=seed, users=users, clients=clients,
@@ -208,11 +212,23 @@ class HarvestEmulator:
         self._emu.advance_clock(seconds)
 
     # -- faults, log, counters -------------------------------------------------------------
-    def set_faults(self, *, path_prefix: str = "", latency: float = 0.0, page_latency: float = 0.0,
-                   drop_next: int = 0, drop_rate: float = 0.0, error_next: int = 0,
-                   error_rate: float = 0.0, error_status: int = 500, retry_after: int = 0,
-                   truncate_next: int = 0, truncate_rate: float = 0.0, retry_after_header: str = "",
-                   bare_errors: bool = False) -> None:
+    def set_faults(
+        self,
+        *,
+        path_prefix: str = _FAULTS["path_prefix"],
+        latency: float = _FAULTS["latency"],
+        page_latency: float = _FAULTS["page_latency"],
+        drop_next: int = _FAULTS["drop_next"],
+        drop_rate: float = _FAULTS["drop_rate"],
+        error_next: int = _FAULTS["error_next"],
+        error_rate: float = _FAULTS["error_rate"],
+        error_status: int = _FAULTS["error_status"],
+        retry_after: int = _FAULTS["retry_after"],
+        truncate_next: int = _FAULTS["truncate_next"],
+        truncate_rate: float = _FAULTS["truncate_rate"],
+        retry_after_header: str = _FAULTS["retry_after_header"],
+        bare_errors: bool = _FAULTS["bare_errors"],
+    ) -> None:
         """Inject faults into requests whose path starts with path_prefix ('' = all); replaces
         the previous faults. Counts (``*_next``) are used first; rates are seeded.
         ``retry_after_header`` is sent verbatim as Retry-After with the error answers;

@@ -137,7 +137,7 @@ TEST_F(HarvestStoreTokenSource, InvalidGrantSetsTheConnectionOffline) {
     (void)source.refresh_after_unauthorized(rejected);
     FAIL();
   } catch (const hc::error& e) {
-    EXPECT_EQ(e.kind(), hc::errc::token_error);
+    EXPECT_EQ(e.kind(), hc::errc::authorization_required);
     EXPECT_EQ(e.server_error(), "invalid_grant");
     EXPECT_NE(std::string(e.what()).find("authorize the connection again"), std::string::npos) << e.what();
   }
@@ -155,7 +155,7 @@ TEST_F(HarvestStoreTokenSource, NotAuthorizedYetSaysSo) {
     (void)source.current();
     FAIL();
   } catch (const hc::error& e) {
-    EXPECT_EQ(e.kind(), hc::errc::token_error);
+    EXPECT_EQ(e.kind(), hc::errc::authorization_required);
     EXPECT_NE(std::string(e.what()).find("not authorized"), std::string::npos) << e.what();
   }
 }

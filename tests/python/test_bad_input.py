@@ -171,7 +171,7 @@ def test_lookups_with_bad_names_change_nothing(populated):
 def test_sql_metacharacters_in_names_are_stored_as_given(populated, name):
     path, key = populated
     with hc.Store.open(path, key=key) as s:
-        before = {c.name: c.account_id for c in s.connections()}
+        before = {c.name: c.has_account_id for c in s.connections()}
         s.create_oauth_client(name, client_id="cid", client_secret="s3cret")
         s.create_connection(name, oauth_client=name, account_id="42")
         assert s.connection(name).name == name and s.connection(name).oauth_client == name
@@ -179,7 +179,7 @@ def test_sql_metacharacters_in_names_are_stored_as_given(populated, name):
         assert sorted(c.name for c in s.connections()) == sorted([*before, name])
         s.delete_connection(name)
         s.delete_oauth_client(name)
-        assert {c.name: c.account_id for c in s.connections()} == before
+        assert {c.name: c.has_account_id for c in s.connections()} == before
         assert [c.name for c in s.oauth_clients()] == ["app"]
         assert s.verify() == []
 

@@ -20,6 +20,7 @@ KINDS = {
     "network_error": (hc.NetworkError, OSError),
     "tls_error": (hc.TlsError, OSError),
     "timeout": (hc.TimeoutError, builtins.TimeoutError),
+    "authorization_required": (hc.AuthorizationRequiredError, hc.AuthorizationError),
 }
 
 
@@ -50,3 +51,44 @@ def test_an_unexpected_cpp_exception_is_still_a_harvest_connect_error():
 def test_the_builtin_timeout_error_is_not_shadowed_for_users():
     assert hc.TimeoutError is not builtins.TimeoutError
     assert issubclass(hc.TimeoutError, builtins.TimeoutError)
+
+
+def test_a_star_import_leaves_the_builtin_timeout_error_alone():
+    namespace: dict = {}
+    exec("from harvest_connect import *", namespace)
+    assert "TimeoutError" not in namespace  # the builtin stays the builtin
+    assert "AuthorizationRequiredError" in namespace
+    exec("try:\n    raise hc_timeout('slow')\nexcept TimeoutError as e:\n    caught = e", namespace | {
+        "hc_timeout": hc.TimeoutError}, namespace)
+    assert isinstance(namespace["caught"], hc.TimeoutError)  # `except TimeoutError` still catches ours
+    from harvest_connect import TimeoutError as importable  # noqa: A004 - by name it still imports
+    assert importable is hc.TimeoutError
+
+
+def test_authorization_required_is_the_one_exception_for_authorizing_again():
+    with pytest.raises(hc.AuthorizationError) as info:
+        _core._raise_for_test("authorization_required", "the connection 'acme' is not authorized yet", 0)
+    assert type(info.value) is hc.AuthorizationRequiredError
+    assert info.value.error == "" and info.value.status == 0 and info.value.body == ""
+    assert hc.AuthorizationRequiredError.__doc__ and "authorize" in hc.AuthorizationRequiredError.__doc__
+
+
+def test_the_native_module_does_not_import_the_package():
+    # _core gets the exception factory from errors.py (layers point down): no import of
+    # harvest_connect.* from C++, so the factory in use is the one errors.py registered.
+    import pathlib
+    bindings = pathlib.Path(__file__).resolve().parents[2] / "python" / "bindings"
+    if bindings.is_dir():
+        for source in bindings.glob("*.[ch]pp"):
+            assert 'import("harvest_connect' not in source.read_text(), source.name
+    seen = []
+    _core._set_error_factory(lambda *args: seen.append(args) or ValueError("from the test factory"))
+    try:
+        with pytest.raises(ValueError, match="from the test factory"):
+            _core._raise_for_test("not_found", "x", 0)
+    finally:
+        from harvest_connect import errors
+        _core._set_error_factory(errors._from_core)
+    assert seen and seen[0][0] == "not_found"
+    with pytest.raises(hc.NotFoundError):
+        _core._raise_for_test("not_found", "x", 0)

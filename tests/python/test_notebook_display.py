@@ -41,6 +41,7 @@ def test_connection_html_shows_name_badge_client_url_and_expiry_but_no_secret(au
     page = conn._repr_html_()
     assert "acme" in page and "authorized" in page and "app" in page
     assert html.escape(conn.api_url) in page
+    assert "Account ID</th><td style=\"text-align:left\">set (encrypted)" in page  # said, never shown
     assert conn.token_expires_at is not None and conn.token_expires_at.isoformat(sep=" ", timespec="seconds") in page
     assert repr(conn) == before and "<" not in repr(conn)  # the plain repr is the engine's
     for secret in _secrets(authorized):

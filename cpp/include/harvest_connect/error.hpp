@@ -45,6 +45,11 @@ enum class errc {
   key_error,
   // The operating system or OpenSSL failed where it should not (e.g. no randomness).
   internal_error,
+  // The connection must be authorized again before it can call the API: it was never
+  // authorized, its refresh token was refused (invalid_grant: expired or revoked, also when
+  // a 401 led to that refresh), or it has no refresh token left to renew an expired access
+  // token. (Last, so that the values above keep their numbers.)
+  authorization_required,
 };
 
 [[nodiscard]] const std::error_category& category() noexcept;

@@ -4,4 +4,5 @@
 #include "harvest_connect/store/options.hpp"
 #include "harvest_connect/store/pending_authorization.hpp"
 #include "harvest_connect/store/problem.hpp"
+#include "harvest_connect/store/secret_scan.hpp"
 #include "harvest_connect/store/store.hpp"

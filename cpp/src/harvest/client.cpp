@@ -247,10 +247,11 @@ class Call {
       try {
         fresh = s_.tokens->refresh_after_unauthorized(token_);
       } catch (const error& e) {
-        if (e.kind() == errc::token_error && e.server_error() == "invalid_grant") {
+        if (e.kind() == errc::authorization_required ||
+            (e.kind() == errc::token_error && e.server_error() == "invalid_grant")) {
           context.refresh_refused = true;
-          text.fail(errc::api_error, unauthorized_message(context, server_error), 401, result.response->body,
-                    server_error);
+          text.fail(errc::authorization_required, unauthorized_message(context, server_error), 401,
+                    result.response->body, server_error);
         }
         throw;
       }

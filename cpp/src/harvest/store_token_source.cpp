@@ -82,9 +82,10 @@ AccessToken StoreTokenSource::obtain(const AccessToken& stale, bool after_unauth
       }
       if (!state.refresh_token || state.refresh_token->empty()) {
         if (!state.access_token) {
-          throw error(errc::token_error, "the connection '" + name_ + "' is not authorized yet; authorize it first");
+          throw error(errc::authorization_required,
+                      "the connection '" + name_ + "' is not authorized yet; authorize it first");
         }
-        throw error(errc::token_error, "the connection '" + name_ +
+        throw error(errc::authorization_required, "the connection '" + name_ +
                                            "' has no refresh token, so its expired access token cannot be renewed; "
                                            "authorize it again");
       }
@@ -100,7 +101,8 @@ AccessToken StoreTokenSource::obtain(const AccessToken& stale, bool after_unauth
       } catch (...) {
         // The refusal is what the caller needs to hear about.
       }
-      throw error(errc::token_error, std::string(reauthorize_message) + " (connection '" + name_ + "')",
+      // Not a token_error: no retry or setting helps, only authorizing again (errc docs).
+      throw error(errc::authorization_required, std::string(reauthorize_message) + " (connection '" + name_ + "')",
                   e.http_status(), {}, "invalid_grant");
     }
     throw;

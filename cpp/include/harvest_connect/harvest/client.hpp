@@ -46,8 +46,10 @@ struct ClientConfig {
 struct ClientOptions {
   RateLimitOptions rate_limits;
   RetryPolicy retry;
-  // Pages fetched ahead of the one being consumed (0: none).
-  unsigned prefetch_pages = 1;
+  // Pages fetched ahead of the one being consumed (0: none). Two hide a page's latency
+  // behind the decoding of the one before even when pages arrive unevenly (docs/performance.md);
+  // Python's conn.api() takes this value as its default.
+  unsigned prefetch_pages = 2;
   // How the client waits between attempts; tests replace it to record the waits.
   std::function<void(std::chrono::milliseconds)> sleep;
 };
