@@ -1,7 +1,9 @@
 """What the wheel ships: the private engine module, the Python package, stubs; no C++ dev files."""
 
+import importlib.metadata
 import os
 import pathlib
+import re
 import stat
 import subprocess
 import sys
@@ -36,3 +38,12 @@ def test_cli_bad_usage_exits_2():
     result = subprocess.run([sys.executable, "-m", "harvest_connect.cli", "key", "frobnicate"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
+
+
+def test_version_is_the_one_from_cmake():
+    # CMakeLists.txt's project(VERSION) is the one source: the wheel's metadata (pyproject.toml
+    # reads it there) and _core.__version__ (the generated version.hpp) must both be it.
+    text = (pathlib.Path(__file__).parents[2] / "CMakeLists.txt").read_text()
+    cmake_version = re.search(r"project\(harvest_connect\s+VERSION\s+([0-9.]+)", text).group(1)
+    assert hc.__version__ == cmake_version
+    assert importlib.metadata.version("harvest-connect") == cmake_version
