@@ -243,12 +243,13 @@ void export_stream(std::unique_ptr<TableStream> stream, ArrowArrayStream* out, S
 
 TableStream::TableStream(const HarvestClient& client, std::string_view path, const QueryParams& params,
                          TableOptions options)
-    : builder_(relative_path_of(client, path, params), std::move(options)),
+    : path_(relative_path_of(client, path, params)),
+      builder_(path_, std::move(options)),
       // Every page is parsed whole by the builder, so the paginator only reads its outline.
       pages_(client.paginate(path, params, PageValidation::left_to_caller)) {
   if (builder_.declared()) {
     schema_ = builder_.schema();
-    first_ = pages_.next();  // errors of the first answer (404, 401, ...) surface here
+    first_ = fetch();  // errors of the first answer (404, 401, ...) surface here
     return;
   }
   while (auto batch = read_page()) buffered_.push_back(std::move(*batch));
@@ -261,9 +262,20 @@ TableStream::~TableStream() = default;
 
 std::optional<std::int64_t> TableStream::total_entries() const noexcept { return pages_.total_entries(); }
 
+std::shared_ptr<const PageData> TableStream::fetch() {
+  try {
+    return pages_.next();
+  } catch (const error& e) {
+    // The same error, told which table and page it stopped.
+    throw error(e.kind(), "the table of " + path_ + ": page " + std::to_string(pages_read_ + 1) + ": " + e.what(),
+                e.http_status(), e.body(), e.server_error(), e.retry_after());
+  }
+}
+
 std::optional<RecordBatch> TableStream::read_page() {
-  std::shared_ptr<const PageData> page = first_ ? std::move(first_) : pages_.next();
+  std::shared_ptr<const PageData> page = std::move(first_);
   first_.reset();
+  if (!page) page = fetch();
   if (!page) return std::nullopt;
   ++pages_read_;
   RecordBatch batch = builder_.build(page->body, page->page.resource, pages_read_);

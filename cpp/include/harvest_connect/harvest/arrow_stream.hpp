@@ -49,7 +49,9 @@ class TableStream {
 
  private:
   [[nodiscard]] std::optional<RecordBatch> read_page();
+  [[nodiscard]] std::shared_ptr<const PageData> fetch();
 
+  std::string path_;  // relative to the API URL, for messages
   TableBuilder builder_;
   Paginator pages_;
   std::vector<ColumnSpec> schema_;
