@@ -706,6 +706,12 @@ def requests_records(session: Any, url: str) -> List[Dict[str, Any]]:
     return list(requests_paginate(session, url))
 
 
+def tables_libraries() -> bool:
+    import importlib.util
+
+    return all(importlib.util.find_spec(m) is not None for m in ("pyarrow", "pandas", "polars"))
+
+
 def bench_tables(s: Setup, runs: int, limit: int) -> List[Row]:
     import pandas as pd
     import polars as pl
@@ -725,7 +731,9 @@ def bench_tables(s: Setup, runs: int, limit: int) -> List[Row]:
             assert len(pd.json_normalize(requests_records(session, url))) == limit
 
         def polars_baseline() -> None:
-            assert pl.DataFrame(requests_records(session, url)).height == limit
+            # infer_schema_length=None: with polars' default (the first 100 rows) the records
+            # fail to load (locked_reason is null in the newest entries, a string further on).
+            assert pl.DataFrame(requests_records(session, url), infer_schema_length=None).height == limit
 
         def to_arrow() -> None:
             assert api.to_arrow("/time_entries").num_rows == limit
@@ -911,6 +919,9 @@ def main() -> int:
             ]
             for number, step in steps:
                 if not wanted(number):
+                    continue
+                if number in ("9", "11") and not tables_libraries():
+                    print(f"[{number}] skipped: needs pyarrow, pandas and polars (pip install -e '.[bench]')", flush=True)
                     continue
                 started = time.perf_counter()
                 new = step()
