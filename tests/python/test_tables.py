@@ -342,3 +342,47 @@ def test_malformed_and_truncated_pages(fake: Any) -> None:
     server.pages["invoices"] = ['{"invoices":[{"id":1}],"links":{"next":null}} trailing']
     with pytest.raises(hc.ApiError):
         api.to_arrow("/invoices")
+
+
+def test_reading_the_stream_with_the_gil_held_lets_python_threads_run(fake: Any, tmp_path: Path) -> None:
+    """get_next called with the GIL held (as a consumer may) must release it while it waits for
+    a page: the loopback server answering here is Python, so holding the GIL would leave its
+    thread no way to answer, and the read would time out."""
+    import ctypes
+
+    _, server = fake
+    store = hc.Store.open(tmp_path / "store.db", key=hc.Key.generate())
+    store.create_token_connection("slow", access_token="not-a-real-token", account_id="123",
+                                  user_agent="tests (tests@example.com)", api_url=server.url)
+    api = store.connection("slow").api(rate_limit=None, prefetch_pages=1, timeout=5, deadline=5)
+    server.pages["tasks"] = [[{"id": i}] for i in range(10)]
+
+    class Array(ctypes.Structure):
+        _fields_ = [(name, ctypes.c_int64) for name in ("length", "null_count", "offset", "n_buffers", "n_children")] + \
+                   [(name, ctypes.c_void_p) for name in ("buffers", "children", "dictionary", "release", "private_data")]
+
+    get_next_type = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(Array))  # keeps the GIL
+
+    class Stream(ctypes.Structure):
+        _fields_ = [("get_schema", ctypes.c_void_p), ("get_next", get_next_type), ("get_last_error", ctypes.c_void_p),
+                    ("release", ctypes.c_void_p), ("private_data", ctypes.c_void_p)]
+
+    capsule_pointer = ctypes.pythonapi.PyCapsule_GetPointer
+    capsule_pointer.restype = ctypes.c_void_p
+    capsule_pointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
+    try:
+        capsule = api.arrow("/tasks").__arrow_c_stream__()
+        address = capsule_pointer(capsule, b"arrow_array_stream")
+        stream = Stream.from_address(address)
+        rows = 0
+        while True:
+            array = Array()
+            assert stream.get_next(address, ctypes.byref(array)) == 0
+            if not array.release:
+                break
+            rows += array.length
+            ctypes.PYFUNCTYPE(None, ctypes.c_void_p)(array.release)(ctypes.addressof(array))
+        assert rows == 10
+        del capsule  # releases the stream
+    finally:
+        store.close()
