@@ -126,7 +126,7 @@ def test_time_entry_types(api: Any) -> None:
 
 
 def test_empty_result_has_the_full_schema(api: Any) -> None:
-    full = api.to_arrow("/time_entries", PAGE)
+    full = checked(api.to_arrow("/time_entries", PAGE))
     empty = checked(api.to_arrow("/time_entries", {"from": "2031-01-01"}))
     assert empty.num_rows == 0
     assert empty.schema == full.schema
@@ -143,7 +143,7 @@ def test_pandas_polars_duckdb_read_the_stream(api: Any) -> None:
     pd = pytest.importorskip("pandas")
     pl = pytest.importorskip("polars")
     duckdb = pytest.importorskip("duckdb")
-    table = api.to_arrow("/time_entries", PAGE)
+    table = checked(api.to_arrow("/time_entries", PAGE))
     frame = api.to_pandas("/time_entries", PAGE)
     assert len(frame) == ENTRIES
     assert str(frame["id"].dtype) == "Int64"
@@ -163,8 +163,8 @@ def test_pandas_polars_duckdb_read_the_stream(api: Any) -> None:
 
 def test_a_stream_can_be_read_again(api: Any) -> None:
     stream = api.arrow("/clients")
-    first = pa.table(stream)
-    second = pa.table(stream)  # reads the endpoint again
+    first = checked(pa.table(stream))
+    second = checked(pa.table(stream))  # reads the endpoint again
     assert first.equals(second)
     assert stream.column_names == first.column_names
     assert pa.schema(stream) == first.schema  # __arrow_c_schema__
@@ -172,13 +172,13 @@ def test_a_stream_can_be_read_again(api: Any) -> None:
 
 def test_write_table_csv_and_parquet(api: Any, tmp_path: Path) -> None:
     pacsv = pytest.importorskip("pyarrow.csv")
-    table = api.to_arrow("/time_entries", PAGE)
+    table = checked(api.to_arrow("/time_entries", PAGE))
     rows = tables.write_table(api.arrow("/time_entries", PAGE), tmp_path / "t.parquet", "parquet")
     assert rows == ENTRIES
-    assert pq.read_table(tmp_path / "t.parquet").equals(table)
+    assert checked(pq.read_table(tmp_path / "t.parquet")).equals(table)
     rows = tables.write_table(api.arrow("/time_entries", PAGE), tmp_path / "t.csv", "csv")
     assert rows == ENTRIES
-    back = pacsv.read_csv(tmp_path / "t.csv")
+    back = checked(pacsv.read_csv(tmp_path / "t.csv"))
     assert back.num_rows == ENTRIES
     assert "project.name" in back.column_names
     assert back.column("id").to_pylist() == table.column("id").to_pylist()
@@ -318,7 +318,7 @@ def test_declared_endpoint_values_the_emulator_does_not_send(fake: Any) -> None:
     assert table.column("_extra")[1].as_py() is None
     assert api.to_pandas("/clients")["id"].tolist() == [big, 2, 3]
     server.pages["tasks"] = [[{"id": 1, "default_hourly_rate": 100}, {"id": 2, "default_hourly_rate": 100.5}]]
-    assert api.to_arrow("/tasks").column("default_hourly_rate").to_pylist() == [100.0, 100.5]  # money int and float
+    assert checked(api.to_arrow("/tasks")).column("default_hourly_rate").to_pylist() == [100.0, 100.5]  # money int and float
 
 
 def test_declared_type_mismatch_on_a_later_page(fake: Any, tmp_path: Path) -> None:
