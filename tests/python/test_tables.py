@@ -492,3 +492,12 @@ def test_declared_schema_round_trip_of_harvests_documentation_examples(fake: Any
     assert stream.declared
     table = checked(pa.table(stream))
     assert_round_trip(table, [example, sparse])
+
+
+def test_to_polars_needs_no_pyarrow(api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("polars")
+    for name in [m for m in sys.modules if m == "pyarrow" or m.startswith("pyarrow.")]:
+        monkeypatch.setitem(sys.modules, name, None)
+    frame = api.to_polars("/clients")
+    assert frame.height == 20
+    assert frame.columns[:2] == ["id", "name"]
