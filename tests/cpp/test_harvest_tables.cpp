@@ -296,3 +296,35 @@ TEST(HarvestTables, ExportedArraysFollowTheCDataInterface) {
   array.release(&array);
   EXPECT_EQ(array.release, nullptr);
 }
+
+TEST(HarvestTables, StreamingParserEdgeCases) {
+  // Page fields before and after the records (ignored, nested arrays included), a long
+  // string with escapes (delivered in parts), JSON-text columns with nested values, numbers
+  // in a string column keeping their text, unknown nested values into _extra.
+  std::string long_notes;
+  std::string expected_notes;
+  for (int i = 0; i < 3000; ++i) {
+    long_notes += "ab\\n\\u00e9\\ud83d\\ude00";
+    expected_notes += "ab\n\xc3\xa9\xf0\x9f\x98\x80";
+  }
+  const std::string body = R"({"links":{"next":null,"deep":[[1,{"a":[]}]]},"users":[{"id":1,"roles":["a",["b",{"c":null}]],)"
+                           R"("notes_unknown":{"x":[1,2.5e3,"\"q\""]},"first_name":")" +
+                           long_notes + R"(","telephone":12345678901234567890,"email":1.5e3},{"id":2,"roles":[]}],"per_page":2})";
+  TableBuilder b("/users");
+  const RecordBatch batch = b.build(body, "users", 1);
+  ASSERT_EQ(batch.rows, 2);
+  EXPECT_EQ(text(column(batch, "roles"), 0), R"(["a",["b",{"c":null}]])");
+  EXPECT_EQ(text(column(batch, "roles"), 1), "[]");
+  EXPECT_EQ(text(column(batch, "first_name"), 0), expected_notes);
+  EXPECT_EQ(text(column(batch, "telephone"), 0), "12345678901234567890");
+  EXPECT_EQ(text(column(batch, "email"), 0), "1.5e3");
+  EXPECT_EQ(text(column(batch, "_extra"), 0), R"({"notes_unknown":{"x":[1,2.5E3,"\"q\""]}})");
+  EXPECT_FALSE(valid(column(batch, "_extra"), 1));
+  EXPECT_EQ(column(batch, "id").i64[1], 2);
+  // Trailing bytes after the page, or two records arrays, are not a page.
+  (void)api_error_text([&] { (void)b.build(body + "x", "users", 1); });
+  (void)api_error_text([&] { (void)b.build(R"({"users":[],"users":[]})", "users", 1); });
+  (void)api_error_text([&] { (void)b.build(R"({"users":{}})", "users", 1); });
+  (void)api_error_text([&] { (void)b.build(R"({"users":null})", "users", 1); });
+  (void)api_error_text([&] { (void)b.build(R"([])", "users", 1); });
+}

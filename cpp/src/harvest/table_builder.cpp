@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include <boost/json.hpp>
+#include <boost/json/basic_parser_impl.hpp>
 
 #include "harvest_connect/error.hpp"
 
@@ -41,6 +42,7 @@ struct Node {
 };
 
 std::string_view text(const json::string& s) noexcept { return {s.data(), s.size()}; }
+std::string_view text(std::string_view s) noexcept { return s; }
 
 std::string join(std::string_view prefix, std::string_view key) {
   if (prefix.empty()) return std::string(key);
@@ -62,6 +64,51 @@ std::string_view kind_name(const json::value& v) {
     case json::kind::object: return "an object";
   }
   return "a value";
+}
+
+// A scalar value as the streaming parser reports it; `text` is a string's (unescaped) bytes
+// or a number's JSON text, valid during the callback.
+struct Scalar {
+  json::kind k = json::kind::null;
+  std::int64_t i = 0;
+  std::uint64_t u = 0;
+  double d = 0;
+  bool b = false;
+  std::string_view text;
+
+  [[nodiscard]] json::kind kind() const noexcept { return k; }
+  [[nodiscard]] bool is_null() const noexcept { return k == json::kind::null; }
+  [[nodiscard]] bool is_int64() const noexcept { return k == json::kind::int64; }
+  [[nodiscard]] bool is_uint64() const noexcept { return k == json::kind::uint64; }
+  [[nodiscard]] bool is_double() const noexcept { return k == json::kind::double_; }
+  [[nodiscard]] bool is_bool() const noexcept { return k == json::kind::bool_; }
+  [[nodiscard]] bool is_string() const noexcept { return k == json::kind::string; }
+  [[nodiscard]] bool is_number() const noexcept { return is_int64() || is_uint64() || is_double(); }
+  [[nodiscard]] bool is_object() const noexcept { return false; }
+  [[nodiscard]] std::int64_t get_int64() const noexcept { return i; }
+  [[nodiscard]] std::uint64_t get_uint64() const noexcept { return u; }
+  [[nodiscard]] double get_double() const noexcept { return d; }
+  [[nodiscard]] bool get_bool() const noexcept { return b; }
+  [[nodiscard]] std::string_view get_string() const noexcept { return text; }
+  [[nodiscard]] json::value value() const {
+    switch (k) {
+      case json::kind::bool_: return json::value(b);
+      case json::kind::int64: return json::value(i);
+      case json::kind::uint64: return json::value(u);
+      case json::kind::double_: return json::value(d);
+      case json::kind::string: return json::value(json::string_view(text.data(), text.size()));
+      default: return json::value(nullptr);
+    }
+  }
+};
+
+std::string_view kind_name(const Scalar& v) { return kind_name(v.value()); }
+
+std::string to_json(const json::value& v) { return json::serialize(v); }
+std::string to_json(const Scalar& v) {
+  // A number keeps the text it was sent with; a string is escaped again.
+  if (v.is_number()) return std::string(v.text);
+  return json::serialize(v.value());
 }
 
 void push_validity(ColumnData& c, bool valid) {
@@ -211,6 +258,8 @@ struct TableBuilder::State {
   // Per page.
   std::unique_ptr<unsigned char[]> arena_memory;
   std::size_t arena_size = 0;
+  std::size_t last_rows = 0;
+  int extra_index = -1;
   std::uint64_t page = 0;
   std::size_t record = 0;
   RecordBatch* batch = nullptr;
@@ -263,7 +312,8 @@ struct TableBuilder::State {
     return static_cast<int>(specs.size() - 1);
   }
 
-  void append(int column, const json::value& v, std::string_view prefix, std::string_view key) {
+  template <class V>  // json::value or Scalar
+  void append(int column, const V& v, std::string_view prefix, std::string_view key) {
     ColumnData& c = batch->columns[static_cast<std::size_t>(column)];
     if (c.length != static_cast<std::int64_t>(record)) fail(join(prefix, key), "the field appears twice in the record");
     if (v.is_null()) {
@@ -307,12 +357,12 @@ struct TableBuilder::State {
         if (v.is_string()) {
           c.chars.append(v.get_string().data(), v.get_string().size());
         } else if (v.is_number() || v.is_bool()) {
-          c.chars += json::serialize(v);  // e.g. an external id sent as a number
+          c.chars += to_json(v);  // e.g. an external id sent as a number
         } else {
           wrong("a string");
         }
         break;
-      case ColumnType::json: c.chars += json::serialize(v); break;
+      case ColumnType::json: c.chars += to_json(v); break;
       case ColumnType::date32: {
         std::int32_t days = 0;
         if (!v.is_string()) wrong("a date string");
@@ -341,7 +391,8 @@ struct TableBuilder::State {
     ++c.length;
   }
 
-  static ColumnType inferred_type(const json::value& v) {
+  template <class V>
+  static ColumnType inferred_type(const V& v) {
     switch (v.kind()) {
       case json::kind::bool_: return ColumnType::boolean;
       case json::kind::int64:
@@ -353,68 +404,23 @@ struct TableBuilder::State {
     }
   }
 
-  void record_fields(const json::object& object, int node, std::string_view prefix) {
-    std::size_t position = 0;
-    for (const auto& kv : object) {
-      const std::string_view key(kv.key().data(), kv.key().size());
-      const json::value& v = kv.value();
-      Node& here = nodes[static_cast<std::size_t>(node)];
-      auto& fields = here.fields;
-      const std::size_t at = position++;
-      Entry* cached = nullptr;
-      if (at < here.by_position.size() && here.by_position[at].first == key) cached = here.by_position[at].second;
-      if (cached == nullptr) {
-        auto it = fields.find(key);
-        if (it == fields.end()) {
-          if (declared) {
-            if (keep_extra) extra[join(prefix, key)] = v;
-            continue;
-          }
-          it = fields.try_emplace(std::string(key)).first;
-          here.order.emplace_back(key);
-          it->second.null_only = true;
-        }
-        cached = &it->second;
-        if (here.by_position.size() <= at) here.by_position.resize(at + 1);
-        here.by_position[at] = {std::string_view(it->first), cached};  // map keys and entries never move
-      }
-      Entry& e = *cached;
-      if (e.skip) continue;
-      if (e.column >= 0) {
-        if (v.is_object() && batch->columns[static_cast<std::size_t>(e.column)].type != ColumnType::json) {
-          fail(join(prefix, key), "expected " + std::string(column_type_name(specs[static_cast<std::size_t>(e.column)].type)) +
-                                      ", got an object" + (declared ? "" : " (cannot widen the column)"));
-        }
-        append(e.column, v, prefix, key);
-        continue;
-      }
-      if (e.node >= 0) {
-        if (v.is_object()) {
-          record_fields(v.get_object(), e.node, join(prefix, key));
-        } else if (!v.is_null()) {
-          fail(join(prefix, key), "expected an object, got " + std::string(kind_name(v)) +
-                                      (declared ? " (the declared schema's type; docs/tables.md)" : " (cannot widen)"));
-        }
-        continue;
-      }
-      // Inferred: a field seen only as null so far takes the type of its first value.
-      if (v.is_null()) continue;
-      const std::string name = join(prefix, key);
-      if (v.is_object()) {
-        const int child = add_node();
-        e.node = child;  // map entries and deque nodes keep their address as others are added
-        e.null_only = false;
-        record_fields(v.get_object(), child, name);
-        continue;
-      }
-      e.null_only = false;
-      if (!selected(name)) {
-        e.skip = true;
-        continue;
-      }
-      e.column = add_column(name, inferred_type(v), static_cast<std::int64_t>(record));
-      append(e.column, v, prefix, key);
+  // The entry of field `key` of an object of `node` at `position` (nullptr: a field a declared
+  // schema does not list). Inferred schemas get an entry for every new field.
+  Entry* entry_at(int node, std::size_t position, std::string_view key) {
+    Node& here = nodes[static_cast<std::size_t>(node)];
+    if (position < here.by_position.size() && here.by_position[position].first == key) {
+      return here.by_position[position].second;
     }
+    auto it = here.fields.find(key);
+    if (it == here.fields.end()) {
+      if (declared) return nullptr;
+      it = here.fields.try_emplace(std::string(key)).first;
+      here.order.emplace_back(key);
+      it->second.null_only = true;
+    }
+    if (here.by_position.size() <= position) here.by_position.resize(position + 1);
+    here.by_position[position] = {std::string_view(it->first), &it->second};  // map keys and entries never move
+    return &it->second;
   }
 
   // Inferred: the names of fields only ever seen as null (all-null string columns).
@@ -431,6 +437,413 @@ struct TableBuilder::State {
     }
   }
 };
+
+namespace {
+
+// Reads one page with Boost.JSON's streaming parser and appends each record's fields to the
+// columns as they are parsed: no document tree is built (building one was most of the time).
+// Values that are kept as JSON text (arrays, objects of JSON columns, fields for "_extra")
+// are captured into a json::value through a value_stack, as Boost.JSON's own parser does.
+class PageReader {
+ public:
+  static constexpr std::size_t max_object_size = std::size_t(-1);
+  static constexpr std::size_t max_array_size = std::size_t(-1);
+  static constexpr std::size_t max_key_size = std::size_t(-1);
+  static constexpr std::size_t max_string_size = std::size_t(-1);
+
+  PageReader(TableBuilder::State& s, std::string_view resource, json::storage_ptr arena)
+      : s_(s), resource_(resource), arena_(std::move(arena)), capture_(arena_) {}
+
+  [[nodiscard]] bool found_records() const noexcept { return found_; }
+  [[nodiscard]] std::size_t rows() const noexcept { return rows_; }
+
+  bool on_document_begin(json::error_code&) { return true; }
+  bool on_document_end(json::error_code&) { return true; }
+  bool on_comment_part(json::string_view, json::error_code&) { return true; }
+  bool on_comment(json::string_view, json::error_code&) { return true; }
+
+  bool on_object_begin(json::error_code&) {
+    begin_container(true);
+    return true;
+  }
+  bool on_object_end(std::size_t n, json::error_code&) {
+    if (ignore_ > 0) {
+      --ignore_;
+      return true;
+    }
+    if (capturing_ > 0) {
+      capture_.push_object(n);
+      if (--capturing_ == 0) captured();
+      return true;
+    }
+    --depth_;
+    if (depth_ == 2 && in_records_) {
+      end_record();
+    } else if (depth_ >= 3) {
+      frames_.pop_back();
+    }
+    return true;
+  }
+  bool on_array_begin(json::error_code&) {
+    begin_container(false);
+    return true;
+  }
+  bool on_array_end(std::size_t n, json::error_code&) {
+    if (ignore_ > 0) {
+      --ignore_;
+      return true;
+    }
+    if (capturing_ > 0) {
+      capture_.push_array(n);
+      if (--capturing_ == 0) captured();
+      return true;
+    }
+    --depth_;
+    if (depth_ == 1) in_records_ = false;
+    return true;
+  }
+
+  bool on_key_part(json::string_view part, std::size_t, json::error_code&) {
+    if (ignore_ > 0) return true;
+    if (capturing_ > 0) {
+      capture_.push_chars(part);
+      return true;
+    }
+    key_.append(part.data(), part.size());
+    partial_key_ = true;
+    return true;
+  }
+  bool on_key(json::string_view last, std::size_t, json::error_code&) {
+    if (ignore_ > 0) return true;
+    if (capturing_ > 0) {
+      capture_.push_key(last);
+      return true;
+    }
+    if (!partial_key_) key_.clear();
+    key_.append(last.data(), last.size());
+    partial_key_ = false;
+    if (depth_ == 1) {
+      next_is_records_ = key_ == resource_;
+    } else if (depth_ >= 3) {
+      Frame& f = frames_.back();
+      entry_ = s_.entry_at(f.node, f.position++, key_);
+    }
+    return true;
+  }
+
+  bool on_string_part(json::string_view part, std::size_t, json::error_code&) {
+    if (ignore_ > 0) return true;
+    if (capturing_ > 0) {
+      capture_.push_chars(part);
+      return true;
+    }
+    text_.append(part.data(), part.size());
+    partial_text_ = true;
+    return true;
+  }
+  bool on_string(json::string_view last, std::size_t, json::error_code&) {
+    if (ignore_ > 0) return true;
+    if (capturing_ > 0) {
+      capture_.push_string(last);
+      return true;
+    }
+    Scalar v;
+    v.k = json::kind::string;
+    if (partial_text_) {
+      text_.append(last.data(), last.size());
+      v.text = text_;
+    } else {
+      v.text = std::string_view(last.data(), last.size());
+    }
+    scalar(v);
+    text_.clear();
+    partial_text_ = false;
+    return true;
+  }
+  bool on_number_part(json::string_view part, json::error_code&) {
+    if (ignore_ == 0 && capturing_ == 0) number_.append(part.data(), part.size());
+    return true;
+  }
+  bool on_int64(std::int64_t i, json::string_view last, json::error_code&) {
+    if (ignore_ > 0) return true;
+    if (capturing_ > 0) {
+      capture_.push_int64(i);
+      return true;
+    }
+    Scalar v;
+    v.k = json::kind::int64;
+    v.i = i;
+    scalar(with_number_text(v, last));
+    return true;
+  }
+  bool on_uint64(std::uint64_t u, json::string_view last, json::error_code&) {
+    if (ignore_ > 0) return true;
+    if (capturing_ > 0) {
+      capture_.push_uint64(u);
+      return true;
+    }
+    Scalar v;
+    v.k = json::kind::uint64;
+    v.u = u;
+    scalar(with_number_text(v, last));
+    return true;
+  }
+  bool on_double(double d, json::string_view last, json::error_code&) {
+    if (ignore_ > 0) return true;
+    if (capturing_ > 0) {
+      capture_.push_double(d);
+      return true;
+    }
+    Scalar v;
+    v.k = json::kind::double_;
+    v.d = d;
+    scalar(with_number_text(v, last));
+    return true;
+  }
+  bool on_bool(bool b, json::error_code&) {
+    if (ignore_ > 0) return true;
+    if (capturing_ > 0) {
+      capture_.push_bool(b);
+      return true;
+    }
+    Scalar v;
+    v.k = json::kind::bool_;
+    v.b = b;
+    scalar(v);
+    return true;
+  }
+  bool on_null(json::error_code&) {
+    if (ignore_ > 0) return true;
+    if (capturing_ > 0) {
+      capture_.push_null();
+      return true;
+    }
+    scalar(Scalar{});
+    return true;
+  }
+
+ private:
+  struct Frame {
+    int node;
+    std::string prefix;  // dotted name of the object ("" for the record)
+    std::size_t position = 0;
+  };
+  // Where a captured value goes.
+  enum class Target { none, column, extra };
+
+  const Scalar& with_number_text(Scalar& v, json::string_view last) {
+    if (number_.empty()) {
+      v.text = std::string_view(last.data(), last.size());
+    } else {
+      number_.append(last.data(), last.size());
+      v.text = number_;
+    }
+    return v;
+  }
+
+  [[noreturn]] void wrong_kind(std::string_view got, std::string_view expected) const {
+    s_.fail(name(), "expected " + std::string(expected) + ", got " + std::string(got) +
+                        (s_.declared ? " (the declared schema's type; docs/tables.md)" : " (cannot widen the column)"));
+  }
+
+  // The dotted name of the field being read.
+  [[nodiscard]] std::string name() const { return join(frames_.empty() ? "" : frames_.back().prefix, key_); }
+
+  void start_capture(Target target, int column) {
+    target_ = target;
+    target_column_ = column;
+    capture_.reset(arena_);
+    capturing_ = 1;
+  }
+
+  void captured() {
+    json::value v = capture_.release();
+    if (target_ == Target::column) {
+      s_.append(target_column_, v, frames_.back().prefix, key_);
+    } else if (target_ == Target::extra) {
+      s_.extra[name()] = std::move(v);
+    }
+    target_ = Target::none;
+  }
+
+  void begin_container(bool object) {
+    if (ignore_ > 0) {
+      ++ignore_;
+      return;
+    }
+    if (capturing_ > 0) {
+      ++capturing_;
+      return;
+    }
+    if (depth_ == 0) {
+      if (!object) s_.fail("", "the page is not a JSON object");
+      depth_ = 1;
+      return;
+    }
+    if (depth_ == 1) {  // a value of the page
+      if (next_is_records_) {
+        if (object) s_.fail("", "the page has no \"" + std::string(resource_) + "\" array of records");
+        if (found_) s_.fail("", "the page has two \"" + std::string(resource_) + "\" arrays");
+        found_ = true;
+        in_records_ = true;
+        depth_ = 2;
+        next_is_records_ = false;
+      } else {
+        ignore_ = 1;
+      }
+      return;
+    }
+    if (depth_ == 2) {
+      if (!object) s_.fail("", "the record is an array, not an object");
+      begin_record();
+      depth_ = 3;
+      return;
+    }
+    field_container(object);
+  }
+
+  void begin_record() {
+    s_.record = rows_;
+    s_.extra.clear();
+    frames_.clear();
+    frames_.push_back({0, std::string(), 0});
+  }
+
+  void end_record() {
+    ++rows_;
+    RecordBatch& batch = *s_.batch;
+    if (s_.extra_index >= 0 && !s_.extra.empty()) {
+      ColumnData& c = batch.columns[static_cast<std::size_t>(s_.extra_index)];
+      c.chars += json::serialize(s_.extra);
+      c.offsets.push_back(static_cast<std::int32_t>(c.chars.size()));
+      push_validity(c, true);
+      ++c.length;
+    }
+    const auto row_end = static_cast<std::int64_t>(rows_);
+    for (auto& c : batch.columns) {
+      if (c.length < row_end) push_null(c);
+    }
+    frames_.clear();
+  }
+
+  // An object or array as the value of field key_ of the record (depth_ >= 3).
+  void field_container(bool object) {
+    Entry* e = entry_;
+    const std::string_view got = object ? "an object" : "an array";
+    if (e == nullptr) {  // declared schema, unknown field
+      if (s_.keep_extra) {
+        start_capture(Target::extra, -1);
+      } else {
+        ignore_ = 1;
+      }
+      return;
+    }
+    if (e->skip) {
+      ignore_ = 1;
+      return;
+    }
+    if (e->column >= 0) {
+      const ColumnType type = s_.batch->columns[static_cast<std::size_t>(e->column)].type;
+      if (type != ColumnType::json) wrong_kind(got, column_type_name(type));
+      start_capture(Target::column, e->column);
+      return;
+    }
+    if (e->node >= 0) {
+      if (!object) {
+        s_.fail(name(), "expected an object, got an array" +
+                            std::string(s_.declared ? " (the declared schema's type; docs/tables.md)" : " (cannot widen)"));
+      }
+      push_frame(e->node);
+      return;
+    }
+    // Inferred: a field seen only as null so far takes the shape of its first value.
+    e->null_only = false;
+    if (object) {
+      e->node = s_.add_node();
+      push_frame(e->node);
+      return;
+    }
+    const std::string field = name();
+    if (!s_.selected(field)) {
+      e->skip = true;
+      ignore_ = 1;
+      return;
+    }
+    e->column = s_.add_column(field, ColumnType::json, static_cast<std::int64_t>(s_.record));
+    start_capture(Target::column, e->column);
+  }
+
+  void push_frame(int node) {
+    std::string prefix = name();
+    frames_.push_back({node, std::move(prefix), 0});
+    ++depth_;
+  }
+
+  void scalar(const Scalar& v) {
+    if (depth_ == 1) {
+      if (next_is_records_) s_.fail("", "the page has no \"" + std::string(resource_) + "\" array of records");
+      number_.clear();
+      return;
+    }
+    if (depth_ == 2) s_.fail("", "the record is " + std::string(kind_name(v)) + ", not an object");
+    if (depth_ == 0) s_.fail("", "the page is not a JSON object");
+    field_scalar(v);
+    number_.clear();
+  }
+
+  void field_scalar(const Scalar& v) {
+    Entry* e = entry_;
+    const std::string& prefix = frames_.back().prefix;
+    if (e == nullptr) {
+      if (s_.keep_extra) s_.extra[name()] = v.value();
+      return;
+    }
+    if (e->skip) return;
+    if (e->column >= 0) {
+      s_.append(e->column, v, prefix, key_);
+      return;
+    }
+    if (e->node >= 0) {
+      if (!v.is_null()) {
+        s_.fail(name(), "expected an object, got " + std::string(kind_name(v)) +
+                            (s_.declared ? " (the declared schema's type; docs/tables.md)" : " (cannot widen)"));
+      }
+      return;
+    }
+    if (v.is_null()) return;  // inferred, only null so far
+    e->null_only = false;
+    const std::string field = name();
+    if (!s_.selected(field)) {
+      e->skip = true;
+      return;
+    }
+    e->column = s_.add_column(field, TableBuilder::State::inferred_type(v), static_cast<std::int64_t>(s_.record));
+    s_.append(e->column, v, prefix, key_);
+  }
+
+  TableBuilder::State& s_;
+  std::string_view resource_;
+  json::storage_ptr arena_;
+  json::value_stack capture_;
+  int depth_ = 0;      // containers open, outside ignored and captured values
+  int ignore_ = 0;     // > 0: inside a value whose contents do not matter
+  int capturing_ = 0;  // > 0: inside a value being captured
+  Target target_ = Target::none;
+  int target_column_ = -1;
+  bool next_is_records_ = false;
+  bool in_records_ = false;
+  bool found_ = false;
+  std::size_t rows_ = 0;
+  std::vector<Frame> frames_;
+  Entry* entry_ = nullptr;
+  std::string key_;
+  bool partial_key_ = false;
+  std::string text_;
+  bool partial_text_ = false;
+  std::string number_;
+};
+
+}  // namespace
 
 TableBuilder::TableBuilder(std::string_view relative_path, TableOptions options) : state_(std::make_unique<State>()) {
   State& s = *state_;
@@ -504,28 +917,6 @@ RecordBatch TableBuilder::build(std::string_view body, std::string_view resource
   State& s = *state_;
   s.page = page_number;
   s.record = static_cast<std::size_t>(-1);
-  // The parsed page lives in an arena whose memory is kept from page to page: fresh memory
-  // for every page cost a quarter of the parse (page faults, cold caches). A page whose tree
-  // outgrows it continues in memory from the heap, released with the arena.
-  const std::size_t wanted = body.size() * 6 + 4096;
-  if (s.arena_size < wanted) {
-    s.arena_memory.reset();
-    s.arena_memory = std::make_unique<unsigned char[]>(wanted);
-    s.arena_size = wanted;
-  }
-  json::monotonic_resource arena(s.arena_memory.get(), s.arena_size);
-  json::parse_options options;
-  options.max_depth = 64;
-  boost::system::error_code ec;
-  const json::value page = json::parse(json::string_view(body.data(), body.size()), ec, &arena, options);
-  if (ec) s.fail("", "the page is not valid JSON (" + ec.message() + "; cut off, or a proxy's page?); try again");
-  const json::object* object = page.if_object();
-  const json::value* records = object != nullptr ? object->if_contains(json::string_view(resource.data(), resource.size())) : nullptr;
-  if (records == nullptr || !records->is_array()) {
-    s.fail("", "the page has no \"" + std::string(resource) + "\" array of records");
-  }
-  const json::array& rows = records->get_array();
-
   RecordBatch batch;
   s.batch = &batch;
   struct Reset {
@@ -533,28 +924,26 @@ RecordBatch TableBuilder::build(std::string_view body, std::string_view resource
     ~Reset() { s.batch = nullptr; }
   } reset{s};
   batch.columns.resize(s.specs.size());
-  for (std::size_t i = 0; i < s.specs.size(); ++i) init_column(batch.columns[i], s.specs[i].type, rows.size());
-  const int extra_index = s.declared && s.keep_extra ? static_cast<int>(s.specs.size() - 1) : -1;
+  // Sized for as many records as the previous page had (the page's count is known at its end).
+  for (std::size_t i = 0; i < s.specs.size(); ++i) init_column(batch.columns[i], s.specs[i].type, s.last_rows);
+  s.extra_index = s.declared && s.keep_extra ? static_cast<int>(s.specs.size() - 1) : -1;
 
-  for (std::size_t r = 0; r < rows.size(); ++r) {
-    s.record = r;
-    const json::object* record = rows[r].if_object();
-    if (record == nullptr) s.fail("", "the record is " + std::string(kind_name(rows[r])) + ", not an object");
-    s.extra.clear();
-    s.record_fields(*record, 0, "");
-    if (extra_index >= 0 && !s.extra.empty()) {
-      ColumnData& c = batch.columns[static_cast<std::size_t>(extra_index)];
-      c.chars += json::serialize(s.extra);
-      c.offsets.push_back(static_cast<std::int32_t>(c.chars.size()));
-      push_validity(c, true);
-      ++c.length;
-    }
-    const auto row_end = static_cast<std::int64_t>(r + 1);
-    for (auto& c : batch.columns) {
-      if (c.length < row_end) push_null(c);
-    }
+  // Values kept as JSON text are captured in an arena whose memory is kept from page to page.
+  if (!s.arena_memory) {
+    s.arena_size = 64 * 1024;
+    s.arena_memory = std::make_unique<unsigned char[]>(s.arena_size);
   }
-  batch.rows = static_cast<std::int64_t>(rows.size());
+  json::monotonic_resource arena(s.arena_memory.get(), s.arena_size);
+  json::parse_options options;
+  options.max_depth = 64;
+  json::basic_parser<PageReader> parser(options, s, resource, json::storage_ptr(&arena));
+  boost::system::error_code ec;
+  const std::size_t used = parser.write_some(false, body.data(), body.size(), ec);
+  if (!ec && (used != body.size() || !parser.done())) ec = json::error::extra_data;
+  if (ec) s.fail("", "the page is not valid JSON (" + ec.message() + "; cut off, or a proxy's page?); try again");
+  if (!parser.handler().found_records()) s.fail("", "the page has no \"" + std::string(resource) + "\" array of records");
+  batch.rows = static_cast<std::int64_t>(parser.handler().rows());
+  s.last_rows = static_cast<std::size_t>(batch.rows);
   batch.schema = s.specs;
   return batch;
 }
