@@ -1,6 +1,8 @@
-// Record batches from list pages: each page's JSON is parsed once with Boost.JSON into a
-// per-page arena, then every record's fields are walked once and appended to their columns
-// through a tree of field names (one hash lookup per field, nested objects as sub-trees).
+// Record batches from list pages: each page is read once with Boost.JSON's streaming parser
+// (basic_parser with a handler of ours, PageReader), and every field goes to its column as it
+// is parsed, found through a tree of field names (nested objects as sub-trees; the field at
+// the same position as in the previous record is tried before a hash lookup). No document
+// tree is built: only values kept as JSON text are.
 #include "harvest_connect/harvest/table_builder.hpp"
 
 #include <algorithm>
