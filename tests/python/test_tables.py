@@ -159,6 +159,10 @@ def test_pandas_polars_duckdb_read_the_stream(api: Any) -> None:
     count, hours = duckdb.sql('select count(*), sum(hours) from stream').fetchall()[0]
     assert count == ENTRIES
     assert hours == pytest.approx(pa.compute.sum(table.column("hours")).as_py())
+    stream = api.arrow("/time_entries", PAGE)  # noqa: F841 - the query of docs/tables.md
+    by_project = duckdb.sql('select "project.name", sum(hours) from stream group by 1').fetchall()
+    assert sum(h for _, h in by_project) == pytest.approx(hours)
+    assert len(by_project) == len(set(table.column("project.name").to_pylist()))
 
 
 def test_a_stream_can_be_read_again(api: Any) -> None:
