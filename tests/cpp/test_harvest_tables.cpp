@@ -312,6 +312,13 @@ TEST(HarvestTables, StreamingParserEdgeCases) {
                            long_notes + R"(","telephone":12345678901234567890,"email":1.5e3},{"id":2,"roles":[]}],"per_page":2})";
   TableBuilder b("/users");
   const RecordBatch batch = b.build(body, "users", 1);
+  // A long key with escapes (delivered in parts) after a short one: an unknown field.
+  std::string long_key;
+  for (int i = 0; i < 3000; ++i) long_key += "k\u00e9";
+  TableBuilder k("/users");
+  const RecordBatch keyed = k.build(R"({"users":[{"id":1,")" + long_key + R"(":1,"email":"e"}]})", "users", 1);
+  EXPECT_EQ(text(column(keyed, "email"), 0), "e");
+  EXPECT_EQ(text(column(keyed, "_extra"), 0).size(), std::string("{\"\":1}").size() + 3000 * 3);
   ASSERT_EQ(batch.rows, 2);
   EXPECT_EQ(text(column(batch, "roles"), 0), R"(["a",["b",{"c":null}]])");
   EXPECT_EQ(text(column(batch, "roles"), 1), "[]");

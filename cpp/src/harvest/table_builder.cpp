@@ -511,6 +511,7 @@ class PageReader {
       capture_.push_chars(part);
       return true;
     }
+    if (!partial_key_) key_.clear();  // the first part of a new key
     key_.append(part.data(), part.size());
     partial_key_ = true;
     return true;
