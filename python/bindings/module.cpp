@@ -13,4 +13,5 @@ PYBIND11_MODULE(_core, m) {
   harvest_connect::python::register_oauth(m);
   harvest_connect::python::register_testing(m);
   harvest_connect::python::register_harvest(m);
+  harvest_connect::python::register_tables(m);
 }

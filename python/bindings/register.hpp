@@ -23,5 +23,7 @@ void register_pull(py::module_& m);  // after register_store: adds the pull-stat
 void register_oauth(py::module_& m);
 void register_testing(py::module_& m);
 void register_harvest(py::module_& m);
+// After register_harvest: adds arrow() to _HarvestClient.
+void register_tables(py::module_& m);
 
 }  // namespace harvest_connect::python

@@ -270,6 +270,36 @@ class HarvestClient:
         """
         return int(self._core.export_jsonl(path, _params(params), str(output), progress))
 
+    # Tables (docs/tables.md): built in C++, handed over through the Arrow PyCapsule interface.
+    def arrow(self, path: str, params: Params = None, *, columns: Optional[Sequence[str]] = None) -> Any:
+        """A list endpoint as an Arrow stream (``__arrow_c_stream__``), one record batch per page.
+
+        ``pyarrow.table(s)``, ``polars.DataFrame(s)`` and ``duckdb.sql("select ... from s")``
+        read it without copying; ``columns=["id", "project"]`` builds only those columns
+        (a name selects the dotted columns under it). Nothing to install for the stream itself.
+        """
+        from . import tables
+
+        return tables.open_stream(self._core, path, _params(params), columns)
+
+    def to_arrow(self, path: str, params: Params = None, *, columns: Optional[Sequence[str]] = None) -> Any:
+        """Every record of a list endpoint as a ``pyarrow.Table`` (``harvest-connect[arrow]``)."""
+        from . import tables
+
+        return tables.to_arrow(self.arrow(path, params, columns=columns))
+
+    def to_pandas(self, path: str, params: Params = None, *, columns: Optional[Sequence[str]] = None) -> Any:
+        """Every record of a list endpoint as a ``pandas.DataFrame`` (``harvest-connect[pandas]``)."""
+        from . import tables
+
+        return tables.to_pandas(self.arrow(path, params, columns=columns))
+
+    def to_polars(self, path: str, params: Params = None, *, columns: Optional[Sequence[str]] = None) -> Any:
+        """Every record of a list endpoint as a ``polars.DataFrame`` (``harvest-connect[polars]``)."""
+        from . import tables
+
+        return tables.to_polars(self.arrow(path, params, columns=columns))
+
 
 # conn.api()'s defaults are the C++ ConnectOptions{}'s (read by _core at import).
 _API: Dict[str, Any] = _core.DEFAULTS["api"]

@@ -700,6 +700,103 @@ def bench_memory(s: Setup, runs: int, limit: int) -> List[Row]:
 
 
 # --------------------------------------------------------------------------------------
+# Tables (issue 15 §4): DataFrames built in C++ vs what users write with requests
+# --------------------------------------------------------------------------------------
+def requests_records(session: Any, url: str) -> List[Dict[str, Any]]:
+    return list(requests_paginate(session, url))
+
+
+def tables_libraries() -> bool:
+    import importlib.util
+
+    return all(importlib.util.find_spec(m) is not None for m in ("pyarrow", "pandas", "polars"))
+
+
+def bench_tables(s: Setup, runs: int, limit: int) -> List[Row]:
+    import pandas as pd
+    import polars as pl
+
+    url = s.main.api_url + "/time_entries"
+    with s.open_store() as store:
+        api = s.api(store)
+        session = s.session()
+
+        def to_pandas() -> None:
+            assert len(api.to_pandas("/time_entries")) == limit
+
+        def to_polars() -> None:
+            assert api.to_polars("/time_entries").height == limit
+
+        def pandas_baseline() -> None:  # what users write today
+            assert len(pd.json_normalize(requests_records(session, url))) == limit
+
+        def polars_baseline() -> None:
+            # infer_schema_length=None: with polars' default (the first 100 rows) the records
+            # fail to load (locked_reason is null in the newest entries, a string further on).
+            assert pl.DataFrame(requests_records(session, url), infer_schema_length=None).height == limit
+
+        def to_arrow() -> None:
+            assert api.to_arrow("/time_entries").num_rows == limit
+
+        out = s.workdir / "tables.jsonl"
+
+        def export() -> None:  # the engine moving the same pages' bytes, building nothing
+            assert api.export_jsonl("/time_entries", str(out)) == limit
+
+        to_arrow()  # warm: connections, the emulator's pages
+        t = side_by_side(runs, {"to_pandas": to_pandas, "json_normalize": pandas_baseline, "to_polars": to_polars,
+                                "polars": polars_baseline, "to_arrow": to_arrow, "export_jsonl": export},
+                         before={"export_jsonl": lambda: out.unlink(missing_ok=True)})
+        out.unlink(missing_ok=True)
+    m = {k: median(v) for k, v in t.items()}
+    return [
+        row("9", f"to_pandas() of {limit:,} entries (s)", m["to_pandas"], m["json_normalize"], "s",
+            "requests + pd.json_normalize(records)", 5.0, higher_is_better=False),
+        row("9", f"to_polars() of {limit:,} entries (s)", m["to_polars"], m["polars"], "s",
+            "requests + polars.DataFrame(records)", 3.0, higher_is_better=False,
+            note=f"to_pandas() against the same baseline: {m['polars'] / m['to_pandas']:.2f}×"),
+        row("10", f"to_arrow() of {limit:,} entries vs the engine's export_jsonl of the same pages (s)",
+            m["to_arrow"], m["export_jsonl"], "s", "api.export_jsonl (moves the bytes, builds nothing)", 1 / 1.5,
+            higher_is_better=False, note="target: within 1.5× (ratio ≥ 0.67)"),
+    ]
+
+
+TABLE_MEMORY_CHILD = RSS_HELPER + '''
+import harvest_connect as hc
+import pyarrow
+
+with hc.Store.open(sys.argv[1]) as store:
+    api = store.connection("bench").api(rate_limit=None)
+    api.to_arrow("/clients")  # loads what building a table needs, before the baseline
+    baseline = rss()[0]
+    table = api.to_arrow("/time_entries")
+    _, peak = rss()
+    print(json.dumps({"rows": table.num_rows, "table_kib": table.nbytes / 1024, "baseline_kib": baseline,
+                      "peak_kib": peak}))
+'''
+
+
+def bench_table_memory(s: Setup, runs: int, limit: int) -> List[Row]:
+    script = s.workdir / "memory_table.py"
+    script.write_text(TABLE_MEMORY_CHILD)
+    results = []
+    for _ in range(runs):
+        _, _, out = run_child([sys.executable, str(script), str(s.store_path)], s.env())
+        data = json.loads(out)
+        assert data["rows"] == limit
+        results.append(data)
+    peak = median([d["peak_kib"] for d in results]) / 1024
+    allowed = median([d["baseline_kib"] + 1.5 * d["table_kib"] for d in results]) / 1024
+    table = median([d["table_kib"] for d in results]) / 1024
+    base = median([d["baseline_kib"] for d in results]) / 1024
+    r = row("11", f"peak RSS building a {limit:,}-row table with to_arrow() (MiB)", peak, allowed, "MiB",
+            "baseline RSS + 1.5 × the table's size", 1.0, higher_is_better=False,
+            note=f"table {table:.0f} MiB, process baseline {base:.0f} MiB; peak − baseline = "
+                 f"{(peak - base) / table if table else 0:.2f}× the table")
+    return [r]
+
+
+# --------------------------------------------------------------------------------------
 # Report
 # --------------------------------------------------------------------------------------
 def machine() -> Dict[str, Any]:
@@ -754,6 +851,10 @@ def markdown(rows: List[Row], info: Dict[str, Any], args: argparse.Namespace) ->
             target_text = f"≥ {target:.2f}×" if r["id"] != "7" else f"≥ {target:.2f}, no 429"
             if r["id"] in ("5",):
                 target_text = "≤ baseline"
+            if r["id"] == "10":
+                target_text = "within 1.5×"
+            if r["id"] == "11":
+                target_text = "≤ baseline + 1.5 × table"
         else:
             target_text = str(target) if target is not None else "—"
         ratio = "—" if r["ratio"] is None else (f"{r['ratio']:.3f}" if r["id"] == "7" else f"{r['ratio']:.2f}×")
@@ -813,9 +914,14 @@ def main() -> int:
                 ("6", lambda: bench_store(s, args.runs, connections, args.quick or args.smoke)),
                 ("7", lambda: bench_rate_budget(s, 1 if args.smoke else 3, budget_requests, rate_limit, rate_window)),
                 ("8", lambda: bench_memory(s, 1 if args.smoke else 3, entries)),
+                ("9", lambda: bench_tables(s, args.runs, entries)),
+                ("11", lambda: bench_table_memory(s, 1 if args.smoke else 3, entries)),
             ]
             for number, step in steps:
                 if not wanted(number):
+                    continue
+                if number in ("9", "11") and not tables_libraries():
+                    print(f"[{number}] skipped: needs pyarrow, pandas and polars (pip install -e '.[bench]')", flush=True)
                     continue
                 started = time.perf_counter()
                 new = step()

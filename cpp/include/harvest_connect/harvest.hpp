@@ -1,6 +1,8 @@
 #pragma once
 // The authenticated Harvest client: rate limits, retries, tokens, pages, export, ping.
 #include "harvest_connect/harvest/api_path.hpp"
+#include "harvest_connect/harvest/arrow_c_abi.hpp"
+#include "harvest_connect/harvest/arrow_stream.hpp"
 #include "harvest_connect/harvest/client.hpp"
 #include "harvest_connect/harvest/connection_client.hpp"
 #include "harvest_connect/harvest/connection_test.hpp"
@@ -11,6 +13,8 @@
 #include "harvest_connect/harvest/rate_limiter.hpp"
 #include "harvest_connect/harvest/retry_policy.hpp"
 #include "harvest_connect/harvest/store_token_source.hpp"
+#include "harvest_connect/harvest/table_builder.hpp"
+#include "harvest_connect/harvest/table_schema.hpp"
 #include "harvest_connect/harvest/token_expiry.hpp"
 #include "harvest_connect/harvest/token_source.hpp"
 #include "harvest_connect/harvest/transport.hpp"
