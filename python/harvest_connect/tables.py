@@ -13,7 +13,7 @@ import importlib
 import os
 import pathlib
 import secrets
-from typing import Any, List, Optional, Sequence, Union
+from typing import Any, Callable, List, Optional, Sequence, Union
 
 from . import _core
 
@@ -88,19 +88,26 @@ def to_polars(stream: ArrowStream) -> Any:
     return _read(stream, pl.DataFrame)
 
 
-def write_table(stream: ArrowStream, output: Union[str, os.PathLike], format: str = "csv") -> int:  # noqa: A002
+def require_writer(format: str) -> Any:  # noqa: A002
+    """The pyarrow module that writes ``format`` ("csv" or "parquet"), or an ImportError that
+    names the extra to install."""
+    if format not in TABLE_FORMATS:
+        raise ValueError(f"format: {format!r} is not one of {', '.join(TABLE_FORMATS)}")
+    if format == "csv":
+        return _require("pyarrow.csv", "arrow", "CSV output")
+    return _require("pyarrow.parquet", "arrow", "Parquet output")
+
+
+def write_table(stream: ArrowStream, output: Union[str, os.PathLike], format: str = "csv",  # noqa: A002
+                progress: Optional[Callable[[int, Optional[int]], None]] = None) -> int:
     """Writes the stream to ``output`` as CSV (the flattened columns, a header line) or Parquet,
     page by page; returns the rows written. Needs pyarrow (``harvest-connect[arrow]``).
+    ``progress(rows_written, None)`` is called after each page (the CLI's progress bar).
 
     The file is written under a temporary name beside ``output`` and renamed at the end, so a
     failed read leaves no partial file behind.
     """
-    if format not in TABLE_FORMATS:
-        raise ValueError(f"format: {format!r} is not one of {', '.join(TABLE_FORMATS)}")
-    if format == "csv":
-        writers = _require("pyarrow.csv", "arrow", "CSV output")
-    else:
-        writers = _require("pyarrow.parquet", "arrow", "Parquet output")
+    writers = require_writer(format)
     target = pathlib.Path(output)
     temp = target.with_name(f"{target.name}.part-{secrets.token_hex(6)}")
     reader = _read(stream, _reader)
@@ -118,6 +125,8 @@ def write_table(stream: ArrowStream, output: Union[str, os.PathLike], format: st
                     raise
                 writer.write_batch(batch)
                 rows += batch.num_rows
+                if progress is not None:
+                    progress(rows, None)
         os.replace(temp, target)
     except BaseException:
         temp.unlink(missing_ok=True)

@@ -66,6 +66,57 @@ def test_cli_get_all_writes_json_lines_without_a_progress_bar_off_a_terminal(env
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("entries.jsonl.part")] == []
 
 
+def test_cli_get_format_csv_and_parquet_write_typed_flat_tables(env: Env, tmp_path: Path) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    pcsv = pytest.importorskip("pyarrow.csv")
+    out = tmp_path / "entries.parquet"
+    r = run_cli(env, "get", "acme", "/time_entries", "--format", "parquet", "--param", "per_page=500",
+                "--output", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "wrote 1,234 records" in r.stderr and "(parquet)" in r.stderr
+    table = pq.read_table(out)
+    table.validate(full=True)
+    assert table.num_rows == 1234 and len(set(table.column("id").to_pylist())) == 1234
+    assert str(table.schema.field("project.id").type) == "int64"
+    assert str(table.schema.field("spent_date").type).startswith("date32")
+    csv_out = tmp_path / "entries.csv"
+    r = run_cli(env, "--json", "get", "acme", "/time_entries", "--format", "csv", "--output", str(csv_out))
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == {"output": str(csv_out), "records": 1234, "format": "csv"}
+    from_csv = pcsv.read_csv(csv_out)
+    assert from_csv.num_rows == 1234 and "project.name" in from_csv.column_names
+    assert [p.name for p in tmp_path.iterdir() if ".part-" in p.name] == []
+
+
+def test_cli_get_table_formats_need_an_output_file(env: Env) -> None:
+    r = run_cli(env, "get", "acme", "/time_entries", "--format", "csv")
+    assert r.returncode == 2
+    assert "--output FILE" in r.stderr
+    assert not [e for e in env.emu.request_log() if e["target"].startswith("/v2/time_entries")]
+
+
+def test_cli_get_table_format_without_pyarrow_names_the_extra(env: Env, tmp_path: Path) -> None:
+    # A Python whose pyarrow import fails: the child gets a sitecustomize that blocks it.
+    blocker = tmp_path / "block"
+    blocker.mkdir()
+    (blocker / "sitecustomize.py").write_text(
+        "import sys\n"
+        "class _Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'pyarrow' or name.startswith('pyarrow.'):\n"
+        "            raise ImportError('blocked for the test')\n"
+        "sys.meta_path.insert(0, _Block())\n")
+    child_env = env.child_env()
+    child_env["PYTHONPATH"] = str(blocker) + os.pathsep + child_env.get("PYTHONPATH", "")
+    out = tmp_path / "t.parquet"
+    r = subprocess.run([sys.executable, "-m", "harvest_connect.cli", "--store", str(env.path), "get", "acme",
+                        "/time_entries", "--format", "parquet", "--output", str(out)],
+                       capture_output=True, text=True, timeout=120, env=child_env, stdin=subprocess.DEVNULL)
+    assert r.returncode == 2, r.stderr
+    assert "harvest-connect[arrow]" in r.stderr
+    assert not out.exists()
+
+
 def test_cli_get_all_to_stdout(env: Env) -> None:
     r = run_cli(env, "get", "acme", "/clients", "--all")
     assert r.returncode == 0, r.stderr

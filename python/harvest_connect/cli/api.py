@@ -12,7 +12,7 @@ from .. import _core
 from .._terminal import json_text, plain
 from ..errors import HarvestConnectError, ValidationError
 from . import exit_codes
-from .exit_codes import AuthorizeAgain
+from .exit_codes import AuthorizeAgain, BadInput
 from .progress import ProgressBar
 from .store import open_store
 
@@ -74,9 +74,36 @@ def _get(args: argparse.Namespace) -> int:
             raise
 
 
+def _check_format(args: argparse.Namespace) -> None:
+    """csv and parquet are tables of every page, written to a file (never half of one)."""
+    if args.format == "jsonl":
+        return
+    if not args.output:
+        raise BadInput(f"--format {args.format} writes a file: give --output FILE")
+    from .. import tables
+
+    try:  # before any request: a missing library is an install step, not a failed call
+        tables.require_writer(args.format)
+    except ImportError as exc:
+        raise BadInput(str(exc)) from exc
+
+
 def _get_with(store: _core.Store, args: argparse.Namespace, params: List[Tuple[str, str]]) -> int:
+    _check_format(args)
     api = store.connection(args.name).api(ca_file=args.ca_file)
     out = args.out
+    if args.format != "jsonl":
+        from .. import tables
+
+        progress = ProgressBar(sys.stderr)
+        try:
+            count = tables.write_table(api.arrow(args.path, params), args.output, args.format, progress)
+        finally:
+            progress.close()
+        out.result({"output": args.output, "records": count, "format": args.format}, None)
+        if not out.json:
+            print(f"wrote {count:,} records to {args.output} ({args.format})", file=sys.stderr)
+        return exit_codes.OK
     if not args.all:
         answer = api.get(args.path, params)
         if args.output:
@@ -185,6 +212,10 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--all", action="store_true", help="follow every page and write one JSON record per line "
                                                       "(with --json: one array)")
     p.add_argument("--output", "-o", metavar="FILE", help="write to FILE (with --all: JSON Lines) instead of stdout")
+    p.add_argument("--format", choices=("jsonl", "csv", "parquet"), default="jsonl",
+                   help="jsonl (default): the records as Harvest sent them; csv or parquet: every page as one "
+                        "table with typed, flattened columns (project.id, ...), written to --output "
+                        "(needs harvest-connect[arrow])")
     add_ca_file_option(p)
     p.set_defaults(func=_get)
 
