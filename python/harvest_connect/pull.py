@@ -25,6 +25,8 @@ How it works (docs/pulls.md has the whole story):
 
 from __future__ import annotations
 
+import importlib
+
 import datetime as _dt
 import urllib.parse
 from types import TracebackType
@@ -235,8 +237,8 @@ class Pull:
         self._begin()
         wanted = None if columns is None else list(columns)
         read = None if wanted is None else list(dict.fromkeys([*wanted, "id", "updated_at"]))
-        table = self._client.to_arrow(self._path, self._query(), columns=read)
-        import pyarrow as pa
+        table = self._client.to_arrow(self._path, self._query(), columns=read)  # needs pyarrow
+        pa: Any = importlib.import_module("pyarrow")  # untyped: pyarrow ships no type stubs
 
         ids = table.column("id").to_pylist()
         seconds = table.column("updated_at").cast(pa.timestamp("s", tz="UTC"), safe=False).cast(pa.int64()).to_pylist()

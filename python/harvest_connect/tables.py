@@ -43,7 +43,8 @@ def _columns(columns: Optional[Sequence[str]]) -> Optional[List[str]]:
 
 def open_stream(core: Any, path: str, params: Any, columns: Optional[Sequence[str]]) -> ArrowStream:
     """The engine's stream (HarvestClient.arrow())."""
-    return core.arrow(path, params, _columns(columns))
+    stream: ArrowStream = core.arrow(path, params, _columns(columns))
+    return stream
 
 
 def _read(stream: ArrowStream, consume: Any) -> Any:
@@ -73,9 +74,8 @@ def to_pandas(stream: ArrowStream) -> Any:
     Integer columns become pandas' nullable ``Int64`` (an id column with a null stays exact,
     not float), booleans ``boolean``, dates and timestamps ``datetime64`` (timestamps in UTC).
     """
-    _require("pandas", "pandas", "to_pandas()")
+    pd = _require("pandas", "pandas", "to_pandas()")
     pa = _require("pyarrow", "pandas", "to_pandas()")
-    import pandas as pd
 
     table = to_arrow(stream)
     mapping = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
@@ -98,7 +98,7 @@ def require_writer(format: str) -> Any:  # noqa: A002
     return _require("pyarrow.parquet", "arrow", "Parquet output")
 
 
-def write_table(stream: ArrowStream, output: Union[str, os.PathLike], format: str = "csv",  # noqa: A002
+def write_table(stream: ArrowStream, output: Union[str, "os.PathLike[str]"], format: str = "csv",  # noqa: A002
                 progress: Optional[Callable[[int, Optional[int]], None]] = None) -> int:
     """Writes the stream to ``output`` as CSV (the flattened columns, a header line) or Parquet,
     page by page; returns the rows written. Needs pyarrow (``harvest-connect[arrow]``).

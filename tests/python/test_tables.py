@@ -194,7 +194,8 @@ def test_write_table_csv_and_parquet(api: Any, tmp_path: Path) -> None:
 def test_a_failing_later_page_raises_and_gives_no_partial_table(env: Env, api: Any, tmp_path: Path) -> None:
     with pytest.raises(hc.ApiError):
         api.arrow("/no_such_list")
-    quick = env.conn().api(rate_limit=None, deadline=2)  # retries end within two seconds
+    # ca_file: the per-test isolation clears the SSL_CERT_FILE this module set up.
+    quick = env.conn().api(rate_limit=None, deadline=2, ca_file=env.emu.ca_file)  # retries end within 2 s
     try:
         stream = quick.arrow("/time_entries", PAGE)  # the first page is fine
         env.emu.set_faults(path_prefix="/v2/time_entries", error_next=1000, error_status=500)
