@@ -12,29 +12,21 @@ import subprocess
 import sys
 import urllib.parse
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import pytest
 
 import harvest_connect as hc
-from harvest_connect.testing import HarvestEmulator
 
-from _harvest_support import Env, make_env
+from _harvest_support import Env
 
 WORKER = Path(__file__).with_name("_pull_worker.py")
 ENTRIES = 60
 
 
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
-    with HarvestEmulator(entries=ENTRIES) as emu:
-        monkeypatch.setenv("SSL_CERT_FILE", emu.ca_file)
-        monkeypatch.setenv("HARVEST_CONNECT_HOME", str(tmp_path / "home"))
-        e = make_env(emu, tmp_path)
-        try:
-            yield e
-        finally:
-            e.store.close()
+def env(harvest_env: Callable[..., Env]) -> Env:
+    return harvest_env(entries=ENTRIES)  # conftest: an emulator, a store, "acme" authorized
 
 
 def ts(text: str) -> int:

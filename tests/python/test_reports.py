@@ -7,14 +7,14 @@ from __future__ import annotations
 import datetime as dt
 import urllib.parse
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any, Callable, Dict, List, Tuple
 
 import pytest
 
 import harvest_connect as hc
 from harvest_connect.testing import HarvestEmulator
 
-from _harvest_support import make_env
+from _harvest_support import Env, make_env
 
 D = dt.date
 
@@ -52,15 +52,8 @@ def test_windows_across_a_leap_year_are_exact() -> None:
 
 
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    with HarvestEmulator(entries=400) as emu:
-        monkeypatch.setenv("SSL_CERT_FILE", emu.ca_file)
-        monkeypatch.setenv("HARVEST_CONNECT_HOME", str(tmp_path / "home"))
-        e = make_env(emu, tmp_path)
-        try:
-            yield e
-        finally:
-            e.store.close()
+def env(harvest_env: Callable[..., Env]) -> Env:
+    return harvest_env(entries=400)  # conftest: an emulator, a store, "acme" authorized
 
 
 def test_the_emulator_refuses_more_than_365_days(env: Any) -> None:
