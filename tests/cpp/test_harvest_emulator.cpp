@@ -6,8 +6,7 @@
 #include "harvest_connect/harvest/connection_client.hpp"
 #include "harvest_connect/harvest/export.hpp"
 #include "harvest_connect/harvest/paginator.hpp"
-#include "harvest_connect/testing/emulator.hpp"
-#include "store_test_support.hpp"
+#include "emulator_connection_test.hpp"
 
 using namespace store_test;
 namespace harvest = harvest_connect::harvest;
@@ -15,29 +14,7 @@ namespace testing_ns = harvest_connect::testing;
 
 namespace {
 
-class HarvestEmulator : public StoreTest {
- protected:
-  void SetUp() override {
-    StoreTest::SetUp();
-    testing_ns::EmulatorOptions options;
-    options.data.time_entries = 777;
-    emu = std::make_unique<testing_ns::Emulator>(options);
-    db = std::make_shared<hc::store::Store>(open(MasterKey::generate()));
-    hc::model::NewTokenConnection spec;
-    spec.name = "pat";
-    spec.access_token = Secret::from_string(emu->service().create_personal_access_token());
-    spec.account_id = Secret::from_string(std::to_string(emu->service().default_account_id()));
-    spec.user_agent = "harvest-connect tests (tests@example.com)";
-    spec.api_url = emu->api_url();
-    spec.id_url = emu->id_url();
-    db->create_token_connection(std::move(spec));
-    connect.http.ca_file = emu->ca_file();
-    connect.client.retry.initial_backoff = std::chrono::milliseconds(1);
-  }
-  std::unique_ptr<testing_ns::Emulator> emu;
-  std::shared_ptr<hc::store::Store> db;
-  harvest::ConnectOptions connect;
-};
+using HarvestEmulator = EmulatorConnectionTest;
 
 }  // namespace
 
