@@ -139,7 +139,8 @@ sanitize-test: cpp-test-sanitize py-test-sanitize
 
 # --- libFuzzer (clang) ---------------------------------------------------------------
 # A separate clang build with -fsanitize=fuzzer-no-link,address,undefined; fuzz-smoke runs
-# every target for a share of FUZZ_SECONDS from its seed corpus (docs/security.md).
+# every target for a share of FUZZ_SECONDS from its seed corpus, JOBS targets at a time
+# (docs/security.md).
 FUZZ_BUILD := $(BUILD)/fuzz
 FUZZ_SECONDS ?= 72
 # Debian 12 has clang 14 (the fuzz build's workarounds name its bugs); Debian 13 has 17 to 19
@@ -154,7 +155,7 @@ fuzz: venv
 	$(CMAKE) --build $(FUZZ_BUILD) -j $(JOBS)
 
 fuzz-smoke: fuzz
-	scripts/fuzz-smoke.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+	scripts/fuzz-smoke.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(JOBS)
 
 test: cpp-test package-test py-test sanitize-test fuzz-smoke
 
