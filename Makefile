@@ -72,8 +72,15 @@ package-test: cpp
 	$(CMAKE) --build $(BUILD)/package -j $(JOBS)
 	$(BUILD)/package/package_consumer
 
+# The checkout's install is built like the C++ tree (RelWithDebInfo: -O2 -g, and the same
+# compiler: CMake's default c++ where scikit-build-core would pick Python's g++), so that with
+# ccache its engine objects are the ones build/cpp already compiled (make test builds that
+# first) and only the bindings compile; the wheel (make wheel, pip install .) stays Release.
+PY_BUILD_TYPE ?= RelWithDebInfo
+
 python: venv
 	PATH=$(abspath $(VENV)/bin):$$PATH $(VENV)/bin/pip install -q --no-build-isolation --no-deps \
+	  -Ccmake.build-type=$(PY_BUILD_TYPE) -Ccmake.define.CMAKE_CXX_COMPILER=$${CXX:-c++} \
 	  -Ccmake.define.HARVEST_CONNECT_SANITIZE=$(SANITIZE) $(if $(CCACHE),-Ccmake.define.CMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE),) .
 
 py-test: test-venv python
@@ -164,7 +171,9 @@ demo: python
 
 # Benchmarks against requests + requests-oauthlib (issue 8): tests/bench/results.md and .json.
 # BENCH_ARGS=--quick for a shorter run. The C++ tree provides the crypto micro-benchmark.
-bench: test-deps python
+# The Python side is measured as the wheel is built (Release), not as make python builds it.
+bench: test-deps venv
+	$(MAKE) python PY_BUILD_TYPE=Release
 	$(VENV)/bin/pip install -q requests requests-oauthlib
 	$(CMAKE) -S . -B $(CPP_BUILD) -G Ninja -DCMAKE_MAKE_PROGRAM=$(abspath $(VENV)/bin/ninja) \
 	  -DHARVEST_CONNECT_TESTS=ON -DHARVEST_CONNECT_SANITIZE=$(SANITIZE)
