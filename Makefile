@@ -72,18 +72,20 @@ package-test: cpp
 	$(CMAKE) --build $(BUILD)/package -j $(JOBS)
 	$(BUILD)/package/package_consumer
 
-# The checkout's install is built like the C++ tree (RelWithDebInfo: -O2 -g, and the same
-# compiler: CMake's default c++ where scikit-build-core would pick Python's g++), so that with
-# ccache its engine objects are the ones build/cpp already compiled (make test builds that
-# first) and only the bindings compile; the wheel (make wheel, pip install .) stays Release.
-PY_BUILD_TYPE ?= RelWithDebInfo
+# make python builds Release, as the wheel is built. For the tests it is built like the C++
+# tree instead (RelWithDebInfo: -O2 -g, and the same compiler: CMake's default c++ where
+# scikit-build-core would pick Python's g++), so that with ccache its engine objects are the
+# ones build/cpp already compiled (make test builds that first) and only the bindings compile.
+PY_BUILD_TYPE ?= Release
+PY_TEST_BUILD_TYPE ?= RelWithDebInfo
 
 python: venv
 	PATH=$(abspath $(VENV)/bin):$$PATH $(VENV)/bin/pip install -q --no-build-isolation --no-deps \
 	  -Ccmake.build-type=$(PY_BUILD_TYPE) -Ccmake.define.CMAKE_CXX_COMPILER=$${CXX:-c++} \
 	  -Ccmake.define.HARVEST_CONNECT_SANITIZE=$(SANITIZE) $(if $(CCACHE),-Ccmake.define.CMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE),) .
 
-py-test: test-venv python
+py-test: test-venv
+	$(MAKE) python PY_BUILD_TYPE=$(PY_TEST_BUILD_TYPE)
 	$(PY) -m pytest
 
 # --- the self-contained wheel (docs/getting-started.md: how it is built and checked) ---
@@ -171,9 +173,7 @@ demo: python
 
 # Benchmarks against requests + requests-oauthlib (issue 8): tests/bench/results.md and .json.
 # BENCH_ARGS=--quick for a shorter run. The C++ tree provides the crypto micro-benchmark.
-# The Python side is measured as the wheel is built (Release), not as make python builds it.
-bench: test-deps venv
-	$(MAKE) python PY_BUILD_TYPE=Release
+bench: test-deps python
 	$(VENV)/bin/pip install -q requests requests-oauthlib
 	$(CMAKE) -S . -B $(CPP_BUILD) -G Ninja -DCMAKE_MAKE_PROGRAM=$(abspath $(VENV)/bin/ninja) \
 	  -DHARVEST_CONNECT_TESTS=ON -DHARVEST_CONNECT_SANITIZE=$(SANITIZE)
