@@ -53,8 +53,11 @@ test-venv: test-deps venv $(VENV)/.test-ready
 
 # The sanitized tree also builds the Python module, so the sanitized Python suite reuses
 # the sanitized engine instead of compiling it a third time.
+# -O1, as AddressSanitizer's documentation advises, instead of RelWithDebInfo's -O2: it
+# compiles the coroutine-heavy files in 40% less CPU time (http/server.cpp: 166 s against
+# 278 s) and optimises fewer faults away.
 SAN_PY_DEFS = -DHARVEST_CONNECT_PYTHON=ON -DPython_EXECUTABLE=$(abspath $(PY)) \
-  -Dpybind11_DIR=$$($(PY) -m pybind11 --cmakedir)
+  -Dpybind11_DIR=$$($(PY) -m pybind11 --cmakedir) "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g -DNDEBUG"
 
 cpp: test-deps venv
 	$(CMAKE) -S . -B $(CPP_BUILD) -G Ninja -DCMAKE_MAKE_PROGRAM=$(abspath $(VENV)/bin/ninja) $(LAUNCHER) \
