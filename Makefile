@@ -53,8 +53,11 @@ test-venv: test-deps venv $(VENV)/.test-ready
 
 # The sanitized tree also builds the Python module, so the sanitized Python suite reuses
 # the sanitized engine instead of compiling it a third time.
+# -O1, as AddressSanitizer's documentation advises, instead of RelWithDebInfo's -O2: it
+# compiles the coroutine-heavy files in 40% less CPU time (http/server.cpp: 166 s against
+# 278 s) and optimises fewer faults away.
 SAN_PY_DEFS = -DHARVEST_CONNECT_PYTHON=ON -DPython_EXECUTABLE=$(abspath $(PY)) \
-  -Dpybind11_DIR=$$($(PY) -m pybind11 --cmakedir)
+  -Dpybind11_DIR=$$($(PY) -m pybind11 --cmakedir) "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g -DNDEBUG"
 
 cpp: test-deps venv
 	$(CMAKE) -S . -B $(CPP_BUILD) -G Ninja -DCMAKE_MAKE_PROGRAM=$(abspath $(VENV)/bin/ninja) $(LAUNCHER) \
@@ -91,11 +94,20 @@ package-test: cpp
 	$(CMAKE) --build $(BUILD)/package-subdirectory -j $(JOBS)
 	$(BUILD)/package-subdirectory/package_consumer
 
+# make python builds Release, as the wheel is built. For the tests it is built like the C++
+# tree instead (RelWithDebInfo: -O2 -g, and the same compiler: CMake's default c++ where
+# scikit-build-core would pick Python's g++), so that with ccache its engine objects are the
+# ones build/cpp already compiled (make test builds that first) and only the bindings compile.
+PY_BUILD_TYPE ?= Release
+PY_TEST_BUILD_TYPE ?= RelWithDebInfo
+
 python: venv
 	PATH=$(abspath $(VENV)/bin):$$PATH $(VENV)/bin/pip install -q --no-build-isolation --no-deps \
+	  -Ccmake.build-type=$(PY_BUILD_TYPE) -Ccmake.define.CMAKE_CXX_COMPILER=$${CXX:-c++} \
 	  -Ccmake.define.HARVEST_CONNECT_SANITIZE=$(SANITIZE) $(if $(CCACHE),-Ccmake.define.CMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE),) .
 
-py-test: test-venv python
+py-test: test-venv
+	$(MAKE) python PY_BUILD_TYPE=$(PY_TEST_BUILD_TYPE)
 	$(PY) -m pytest
 
 # --- the self-contained wheel (docs/getting-started.md: how it is built and checked) ---
@@ -158,7 +170,8 @@ sanitize-test: cpp-test-sanitize py-test-sanitize
 
 # --- libFuzzer (clang) ---------------------------------------------------------------
 # A separate clang build with -fsanitize=fuzzer-no-link,address,undefined; fuzz-smoke runs
-# every target for a share of FUZZ_SECONDS from its seed corpus (docs/security.md).
+# every target for a share of FUZZ_SECONDS from its seed corpus, JOBS targets at a time
+# (docs/security.md).
 FUZZ_BUILD := $(BUILD)/fuzz
 FUZZ_SECONDS ?= 72
 # Debian 12 has clang 14 (the fuzz build's workarounds name its bugs); Debian 13 has 17 to 19
@@ -173,7 +186,7 @@ fuzz: venv
 	$(CMAKE) --build $(FUZZ_BUILD) -j $(JOBS)
 
 fuzz-smoke: fuzz
-	scripts/fuzz-smoke.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+	scripts/fuzz-smoke.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(JOBS)
 
 test: cpp-test package-test py-test sanitize-test fuzz-smoke
 
