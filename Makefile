@@ -157,9 +157,11 @@ cpp-test-sanitize:
 
 python-sanitize:
 	$(MAKE) cpp SANITIZE=ON
-	rm -rf $(PY_SAN_DIR) && mkdir -p $(PY_SAN_DIR)/harvest_connect
-	cp python/harvest_connect/*.py python/harvest_connect/*.pyi python/harvest_connect/py.typed \
-	  $(BUILD)/cpp-sanitize/_core*.so $(PY_SAN_DIR)/harvest_connect/
+	rm -rf $(PY_SAN_DIR) && mkdir -p $(PY_SAN_DIR)
+	# The whole package with its subpackages (cli/), then the sanitized _core beside them.
+	cp -r python/harvest_connect $(PY_SAN_DIR)/
+	rm -rf $(PY_SAN_DIR)/harvest_connect/__pycache__ $(PY_SAN_DIR)/harvest_connect/*/__pycache__
+	cp $(BUILD)/cpp-sanitize/_core*.so $(PY_SAN_DIR)/harvest_connect/
 
 # Without the headless-Chromium tests: the browser would inherit the preloaded ASan runtime.
 py-test-sanitize: test-venv python-sanitize
