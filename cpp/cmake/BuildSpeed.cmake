@@ -10,7 +10,7 @@
 if(HARVEST_CONNECT_FUZZ)
   get_target_property(harvest_connect_fuzz_sources harvest_connect SOURCES)
   list(FILTER harvest_connect_fuzz_sources EXCLUDE REGEX
-    "/cpp/src/(testing/[^/]+|http/(client|server|proxy|message)|oauth/(authorization|authorization_request|loopback_receiver|token_client|token_request|connection_secrets|pkce)|harvest/(api_path|client|connection_client|connection_test|export|http_transport|rate_limiter|retry_policy|store_token_source|token_expiry|unauthorized))\\.cpp$")
+    "/cpp/src/(testing/[^/]+|http/(client|server|proxy|message)|oauth/(authorization|authorization_request|loopback_receiver|token_client|token_request|connection_secrets|pkce)|harvest/(arrow_stream|client|connection_client|connection_test|export|http_transport|paginator|rate_limiter|retry_policy|store_token_source|token_expiry|unauthorized))\\.cpp$")
   set_property(TARGET harvest_connect PROPERTY SOURCES ${harvest_connect_fuzz_sources})
   unset(harvest_connect_fuzz_sources)
 endif()

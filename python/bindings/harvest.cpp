@@ -133,6 +133,9 @@ void register_harvest(py::module_& m) {
       .def_readonly("status_code", &TestResult::status_code, "The HTTP status of the ping; 0 when no answer came.")
       .def_readonly("user", &TestResult::user, "The authorized user's name, when ok.")
       .def_readonly("message", &TestResult::message, "What happened and, when not ok, what to do.")
+      .def_readonly("kind", &TestResult::kind,
+                    "When not ok, the error's kind (as HarvestConnectError.kind), e.g. 'authorization_required' "
+                    "when the connection must be authorized again; '' when ok.")
       .def("__bool__", [](const TestResult& r) { return r.ok; })
       .def("__repr__", &repr);
 

@@ -6,9 +6,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import urllib.error
+import urllib.parse
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, List
+
+import pytest
 
 import harvest_connect as hc
 from harvest_connect.testing import HarvestEmulator
@@ -61,3 +66,21 @@ def make_env(emu: HarvestEmulator, tmp: Path, *, authorize: bool = True) -> Env:
 
 def lines(text: str) -> List[str]:
     return [line for line in text.splitlines() if line.strip()]
+
+
+def revoke_by_replaying_the_code(env: Env, name: str) -> None:
+    """Authorizes `name`, then replays its authorization code: the emulator, as RFC 6749
+    §4.1.2 asks, revokes every token that code gave (the access and the refresh token)."""
+    conn = env.store.connection(name)
+    redirected = env.emu.approve(conn.authorization_url())
+    conn.complete_authorization(redirected)
+    assert conn.api().get("/users/me")["id"]
+    code = urllib.parse.parse_qs(urllib.parse.urlsplit(redirected).query)["code"][0]
+    form = urllib.parse.urlencode({"grant_type": "authorization_code", "code": code, "client_id": env.app.client_id,
+                                   "client_secret": env.app.client_secret,
+                                   "redirect_uri": env.app.redirect_url}).encode()
+    with pytest.raises(urllib.error.HTTPError) as replay:
+        urllib.request.urlopen(urllib.request.Request(env.emu.token_url, data=form),  # noqa: S310 - loopback
+                               context=env.emu.ssl_context(), timeout=30)
+    assert replay.value.code == 400
+    replay.value.close()

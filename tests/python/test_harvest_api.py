@@ -8,9 +8,6 @@ import json
 import shutil
 import signal
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from pathlib import Path
 from typing import Callable, List
 
@@ -18,7 +15,7 @@ import pytest
 
 import harvest_connect as hc
 
-from _harvest_support import USER_AGENT, Env
+from _harvest_support import USER_AGENT, Env, revoke_by_replaying_the_code
 
 
 @pytest.fixture
@@ -117,28 +114,10 @@ def test_a_never_authorized_connection_raises_authorization_required(env: Env) -
     assert not any(x["target"] == "/v2/users/me" for x in env.emu.request_log())  # nothing was sent
 
 
-def _revoke_by_replaying_the_code(env: Env, name: str) -> None:
-    """Authorizes `name`, then replays its authorization code: the emulator, as RFC 6749
-    §4.1.2 asks, revokes every token that code gave (the access and the refresh token)."""
-    conn = env.store.connection(name)
-    redirected = env.emu.approve(conn.authorization_url())
-    conn.complete_authorization(redirected)
-    assert conn.api().get("/users/me")["id"]
-    code = urllib.parse.parse_qs(urllib.parse.urlsplit(redirected).query)["code"][0]
-    form = urllib.parse.urlencode({"grant_type": "authorization_code", "code": code, "client_id": env.app.client_id,
-                                   "client_secret": env.app.client_secret,
-                                   "redirect_uri": env.app.redirect_url}).encode()
-    with pytest.raises(urllib.error.HTTPError) as replay:
-        urllib.request.urlopen(urllib.request.Request(env.emu.token_url, data=form),  # noqa: S310 - loopback
-                               context=env.emu.ssl_context(), timeout=30)
-    assert replay.value.code == 400
-    replay.value.close()
-
-
 def test_a_revoked_token_raises_authorization_required_after_the_401(env: Env) -> None:
     # The stored access token still looks valid: Harvest answers 401, the refresh that follows
     # is refused (invalid_grant), and the caller hears "authorize again", not an API error.
-    _revoke_by_replaying_the_code(env, "acme")
+    revoke_by_replaying_the_code(env, "acme")
     with pytest.raises(hc.AuthorizationRequiredError, match="authorize") as info:
         env.conn().api().get("/users/me")
     assert info.value.status == 401 and info.value.error == "invalid_token"
@@ -150,7 +129,7 @@ def test_a_revoked_token_raises_authorization_required_after_the_401(env: Env) -
 def test_a_refused_refresh_ahead_of_expiry_raises_authorization_required(env: Env) -> None:
     # The access token is due for renewal (a leeway longer than its life): the refresh token
     # was revoked, so the token endpoint refuses it before any API call is made.
-    _revoke_by_replaying_the_code(env, "acme")
+    revoke_by_replaying_the_code(env, "acme")
     env.emu.clear_request_log()
     with pytest.raises(hc.AuthorizationRequiredError, match="invalid_grant") as info:
         env.conn().api(refresh_leeway=30 * 86400).get("/users/me")
@@ -160,7 +139,7 @@ def test_a_refused_refresh_ahead_of_expiry_raises_authorization_required(env: En
 
 
 def test_authorizing_again_clears_authorization_required(env: Env) -> None:
-    _revoke_by_replaying_the_code(env, "acme")
+    revoke_by_replaying_the_code(env, "acme")
     with pytest.raises(hc.AuthorizationRequiredError):
         env.conn().api().get("/users/me")
     conn = env.conn()

@@ -3,6 +3,7 @@ executed with nbclient; the C++ program built against the installed CMake packag
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -13,9 +14,10 @@ from typing import Callable, List
 
 import pytest
 
+import harvest_connect as hc
 from harvest_connect import cli
 
-from _harvest_support import Env
+from _harvest_support import Env, revoke_by_replaying_the_code
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,6 +46,19 @@ def test_cli_test_offline_exit_code(env: Env, tmp_path: Path) -> None:
     r = run_cli(env, "test", "acme")
     assert r.returncode == 1
     assert "offline" in r.stderr
+
+
+def test_cli_test_and_get_exit_3_when_the_refresh_token_was_refused(env: Env) -> None:
+    # Every token of "acme" revoked: the API refuses the access token, the token endpoint the
+    # refresh token (invalid_grant): both commands say "authorize again" with exit code 3.
+    with hc.Store.open(env.path, key=env.key) as store:  # the fixture closed its own for the CLI
+        revoke_by_replaying_the_code(dataclasses.replace(env, store=store), "acme")
+    r = run_cli(env, "test", "acme")
+    assert r.returncode == 3, r.stderr
+    assert "harvest-connect authorize acme" in r.stderr
+    r = run_cli(env, "--json", "get", "acme", "/users/me")
+    assert r.returncode == 3, r.stderr
+    assert json.loads(r.stdout)["error"]["kind"] == "authorization_required"
 
 
 def test_cli_get_prints_json(env: Env) -> None:

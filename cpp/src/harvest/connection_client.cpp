@@ -75,6 +75,7 @@ TestResult test_connection(std::shared_ptr<store::Store> store, std::string_view
     // open_client failed: the store's own words, but last_error is printed, so no controls.
     result.ok = false;
     result.status_code = e.http_status();
+    result.kind = errc_name(e.kind());
     result.message = model::strip_control(e.what());
   }
   if (result.ok) {

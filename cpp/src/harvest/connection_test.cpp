@@ -32,6 +32,7 @@ TestResult ping(const HarvestClient& client) {
   } catch (const error& e) {
     result.ok = false;
     result.status_code = e.http_status();
+    result.kind = errc_name(e.kind());
     // Scrubbed again here: the message may come from the token source (a refresh), and it
     // becomes the connection's last_error, stored in plaintext.
     result.message = client.scrub(e.what());

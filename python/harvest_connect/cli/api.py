@@ -36,7 +36,7 @@ def _params(pairs: List[str]) -> List[Tuple[str, str]]:
 
 def _must_authorize(store: _core.Store, name: str) -> bool:
     """Whether the connection waits for an authorization (never authorized, or its tokens were
-    forgotten). A failed ``test`` carries no error kind, so the connection's status says it."""
+    forgotten): the connection's status says it."""
     try:
         return store.connection(name).status == "not_authorized"
     except HarvestConnectError:
@@ -46,7 +46,8 @@ def _must_authorize(store: _core.Store, name: str) -> bool:
 def _test(args: argparse.Namespace) -> int:
     with open_store(args) as store:
         result = store.connection(args.name).test(ca_file=args.ca_file)
-        authorize_again = not result.ok and _must_authorize(store, args.name)
+        authorize_again = not result.ok and (result.kind == exit_codes.AUTHORIZATION_REQUIRED
+                                             or _must_authorize(store, args.name))
     message = plain(result.message)
     doc: Dict[str, Any] = {"name": args.name, "online": bool(result.ok), "status_code": result.status_code,
                            "user": result.user, "message": message}
