@@ -13,7 +13,7 @@ using hc::store::PullState;
 
 namespace {
 
-class StorePullState : public StoreTest {
+class PullStateTest : public StoreTest {
  protected:
   hc::store::Store populated() {
     auto s = open(key);
@@ -32,9 +32,13 @@ class StorePullState : public StoreTest {
   }
 };
 
+using StorePullState = OverBackends<PullStateTest>;
+using StorePullStateSqlite = PullStateTest;
+INSTANTIATE_TEST_SUITE_P(Backends, StorePullState, both_backends, backend_name);
+
 }  // namespace
 
-TEST_F(StorePullState, AStateIsSavedPerConnectionAndReadBack) {
+TEST_P(StorePullState, AStateIsSavedPerConnectionAndReadBack) {
   {
     auto s = populated();
     EXPECT_FALSE(s.pull_state("acme", "daily").has_value());
@@ -55,7 +59,7 @@ TEST_F(StorePullState, AStateIsSavedPerConnectionAndReadBack) {
   EXPECT_TRUE(s.verify().empty());
 }
 
-TEST_F(StorePullState, SavingAgainMovesTheMarkInPlace) {
+TEST_P(StorePullState, SavingAgainMovesTheMarkInPlace) {
   auto s = populated();
   s.save_pull_state("acme", state("daily", "/time_entries", 100, {{1, 100}}));
   s.save_pull_state("acme", state("daily", "/time_entries", 200, {}));
@@ -66,7 +70,7 @@ TEST_F(StorePullState, SavingAgainMovesTheMarkInPlace) {
   EXPECT_TRUE(s.verify().empty());
 }
 
-TEST_F(StorePullState, AnotherPathUnderTheSameNameIsRefused) {
+TEST_P(StorePullState, AnotherPathUnderTheSameNameIsRefused) {
   auto s = populated();
   s.save_pull_state("acme", state("daily", "/time_entries", 100));
   auto e = expect_error(errc::validation_failed, [&] { s.save_pull_state("acme", state("daily", "/projects", 200)); });
@@ -75,7 +79,7 @@ TEST_F(StorePullState, AnotherPathUnderTheSameNameIsRefused) {
   EXPECT_EQ(s.pull_state("acme", "daily")->mark, 100);  // unchanged
 }
 
-TEST_F(StorePullState, DeletingAStateOrItsConnectionForgetsIt) {
+TEST_P(StorePullState, DeletingAStateOrItsConnectionForgetsIt) {
   auto s = populated();
   s.save_pull_state("acme", state("daily", "/time_entries", 100));
   s.save_pull_state("acme", state("weekly", "/time_entries", 100));
@@ -84,22 +88,15 @@ TEST_F(StorePullState, DeletingAStateOrItsConnectionForgetsIt) {
   EXPECT_FALSE(s.delete_pull_state("acme", "weekly"));
   EXPECT_FALSE(s.pull_state("acme", "weekly").has_value());
   s.delete_connection("acme");
-  sql(path, "SELECT 1");  // the file is consistent for another reader
+  store_sql("SELECT 1");  // the store is consistent for another reader
   s.create_connection(connection("acme", "app", "123"));
   EXPECT_FALSE(s.pull_state("acme", "daily").has_value());  // not inherited by a new connection of that name
   EXPECT_TRUE(s.pull_state("other", "daily").has_value());
   s.close();
-  sqlite3* h = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &h), SQLITE_OK);
-  sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(h, "SELECT count(*) FROM pull_states", -1, &st, nullptr);
-  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(st, 0), 1);  // the deleted connection's row is gone from the file
-  sqlite3_finalize(st);
-  sqlite3_close(h);
+  EXPECT_EQ(store_query_int("SELECT count(*) FROM pull_states"), 1);  // the deleted connection's row is gone
 }
 
-TEST_F(StorePullState, NamesAndPathsAreValidated) {
+TEST_P(StorePullState, NamesAndPathsAreValidated) {
   auto s = populated();
   for (const std::string& bad :
        std::vector<std::string>{"", "has space", "tab\there", std::string(101, 'a'), "caf\xc3\xa9", "a'b"}) {
@@ -114,7 +111,7 @@ TEST_F(StorePullState, NamesAndPathsAreValidated) {
   EXPECT_TRUE(s.pull_states("acme").empty());
 }
 
-TEST_F(StorePullState, RecentRecordsAreEncodedStrictly) {
+TEST_F(StorePullStateSqlite, RecentRecordsAreEncodedStrictly) {
   using hc::store::detail::decode_recent;
   using hc::store::detail::encode_recent;
   const std::vector<PullRecord> r{{1, 2}, {-3, 4}, {9'007'199'254'740'993, 1'700'000'000}};
@@ -126,7 +123,7 @@ TEST_F(StorePullState, RecentRecordsAreEncodedStrictly) {
   }
 }
 
-TEST_F(StorePullState, AVersion2StoreMigratesAndKeepsItsRows) {
+TEST_F(StorePullStateSqlite, AVersion2StoreMigratesAndKeepsItsRows) {
   populated().save_pull_state("acme", state("daily", "/time_entries", 1));
   // A version 2 store is this schema without pull_states.
   sql(path, "DROP TABLE pull_states; PRAGMA user_version = 2;");
