@@ -90,13 +90,20 @@ def test_the_cli_takes_a_url(pg: Tuple[str, str], tmp_path: Path) -> None:
     url, password = pg
     env = {k: v for k, v in os.environ.items() if not k.startswith("HARVEST_CONNECT_")}
     env["HARVEST_CONNECT_HOME"] = str(tmp_path / "home")
-    for args, extra in (((["--store", with_password(url, password)]), {}),
-                        ([], {"HARVEST_CONNECT_STORE": with_password(url, password)})):
+
+    def doctor(*args: str, **extra: str) -> subprocess.CompletedProcess:
         proc = subprocess.run([sys.executable, "-m", "harvest_connect.cli", *args, "doctor"], text=True,
                               capture_output=True, env={**env, **extra}, timeout=120)
-        assert proc.returncode == 0, proc.stderr
-        assert url in proc.stdout
         assert password not in proc.stdout and password not in proc.stderr
+        return proc
+
+    for proc in (doctor("--store", url), doctor(HARVEST_CONNECT_STORE=with_password(url, password))):
+        assert proc.returncode == 0, proc.stderr
+        assert url in proc.stdout and "file modes" not in proc.stdout
+    # A password on the command line is refused (argv is visible to other users).
+    for bad in (with_password(url, password), url + "?password=" + password):
+        proc = doctor("--store", bad)
+        assert proc.returncode == 2 and "~/.pgpass" in proc.stderr, proc.stderr
 
 
 def test_a_server_restart_is_a_clear_error_then_the_next_call_works(cluster: PostgresCluster, pg: Tuple[str, str],
