@@ -59,6 +59,42 @@ TEST(StoreLocation, DatabaseUrlsAreRecognizedAndRedacted) {
   EXPECT_EQ(redact_database_url("postgresql://"), "postgresql://");
 }
 
+// Without libpq a PostgreSQL URL is one clear error naming the package; SQLite still works.
+// In a child process: libpq, once loaded, stays loaded.
+TEST(StoreLibpq, AMissingLibpqIsOneErrorNamingThePackage) {
+  int out[2];
+  ASSERT_EQ(::pipe(out), 0);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::close(out[0]);
+    ::setenv("HARVEST_CONNECT_LIBPQ", "/nonexistent/libpq.so.5", 1);
+    std::string report;
+    try {
+      hc::store::OpenOptions o;
+      o.url = "postgresql://nobody@127.0.0.1:1/none";
+      o.key = MasterKey::generate();
+      (void)Store::open(o);
+      report = "opened";
+    } catch (const hc::error& e) {
+      report = std::to_string(static_cast<int>(e.kind())) + " " + e.what();
+    }
+    (void)!::write(out[1], report.data(), report.size());
+    ::_exit(0);
+  }
+  ::close(out[1]);
+  std::string report;
+  char buf[512];
+  for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;) report.append(buf, static_cast<std::size_t>(n));
+  ::close(out[0]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_EQ(report.rfind(std::to_string(static_cast<int>(errc::store_error)) + " ", 0), 0u) << report;
+  EXPECT_NE(report.find("libpq5"), std::string::npos) << report;
+  EXPECT_NE(report.find("brew install libpq"), std::string::npos) << report;
+  EXPECT_EQ(report.find('\n'), std::string::npos) << report;
+}
+
 TEST_F(StorePostgres, OpensByUrlAndShowsNoPassword) {
   if (IsSkipped()) return;
   const std::string password = cluster_password();

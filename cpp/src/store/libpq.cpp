@@ -2,6 +2,8 @@
 
 #include <dlfcn.h>
 
+#include <cstdlib>
+
 #include <mutex>
 #include <optional>
 #include <string>
@@ -20,7 +22,8 @@ constexpr const char* library_names[] = {"libpq.so.5"};
 
 constexpr const char* missing =
     "a PostgreSQL store needs libpq, the PostgreSQL client library, which was not found: install it "
-    "(Debian/Ubuntu: apt-get install libpq5; Fedora/RHEL: dnf install libpq; macOS: brew install libpq)";
+    "(Debian/Ubuntu: apt-get install libpq5; Fedora/RHEL: dnf install libpq; macOS: brew install libpq), or name "
+    "its file in HARVEST_CONNECT_LIBPQ";
 
 template <class F>
 void load(void* lib, F& out, const char* name) {
@@ -32,8 +35,13 @@ void load(void* lib, F& out, const char* name) {
 
 Libpq load_all() {
   void* lib = nullptr;
-  for (const char* name : library_names)
-    if ((lib = ::dlopen(name, RTLD_NOW | RTLD_LOCAL)) != nullptr) break;
+  // HARVEST_CONNECT_LIBPQ: a libpq outside the loader's search path (the only one tried).
+  if (const char* chosen = std::getenv(libpq_env_var); chosen && *chosen) {
+    lib = ::dlopen(chosen, RTLD_NOW | RTLD_LOCAL);
+  } else {
+    for (const char* name : library_names)
+      if ((lib = ::dlopen(name, RTLD_NOW | RTLD_LOCAL)) != nullptr) break;
+  }
   if (!lib) throw error(errc::store_error, missing);
   // Never closed: libpq keeps process-wide state (SSL) once used.
   Libpq l{};

@@ -7,6 +7,9 @@
 
 namespace harvest_connect::store::detail {
 
+// A libpq to load instead of the loader's libpq.so.5 (libpq.5.dylib on macOS).
+inline constexpr const char* libpq_env_var = "HARVEST_CONNECT_LIBPQ";
+
 struct Libpq {
   decltype(&::PQconnectdbParams) connectdb_params;
   decltype(&::PQstatus) status;
