@@ -57,7 +57,7 @@ struct Edit {
 
 }  // namespace
 
-class IntegrityFixture : public StoreTest {
+class StoreIntegrity : public StoreTest {
  protected:
   // SQL literals that differ between the backends.
   std::string blob_literal(const std::string& hex) const {
@@ -111,11 +111,11 @@ class IntegrityFixture : public StoreTest {
   }
 };
 
-using StoreIntegrity = OverBackends<IntegrityFixture>;
-using StoreIntegritySqlite = IntegrityFixture;  // what only a SQLite file can have (ATTACH, older versions)
-INSTANTIATE_TEST_SUITE_P(Backends, StoreIntegrity, both_backends, backend_name);
+// StoreIntegrity's TEST_Fs are about the SQLite file (ATTACH, older versions).
+using StoreIntegrityBackends = OverBackends<StoreIntegrity>;
+INSTANTIATE_TEST_SUITE_P(Backends, StoreIntegrityBackends, both_backends, backend_name);
 
-TEST_P(StoreIntegrity, EveryColumnOfEveryTableIsAuthenticated) {
+TEST_P(StoreIntegrityBackends, EveryColumnOfEveryTableIsAuthenticated) {
   const std::string acme = "name = 'acme'";
   const std::string pending = "1 = 1";
   const std::string acme_pull = "connection_id = (SELECT id FROM connections WHERE name = 'acme')";
@@ -266,7 +266,7 @@ TEST_P(StoreIntegrity, EveryColumnOfEveryTableIsAuthenticated) {
   }
 }
 
-TEST_P(StoreIntegrity, ADeletedTamperedRecordCanBeCreatedAgain) {
+TEST_P(StoreIntegrityBackends, ADeletedTamperedRecordCanBeCreatedAgain) {
   populate();
   store_sql("UPDATE connections SET id_url = 'https://evil.example' WHERE name = 'pat'");
   auto s = open(key);
@@ -280,7 +280,7 @@ TEST_P(StoreIntegrity, ADeletedTamperedRecordCanBeCreatedAgain) {
   EXPECT_EQ(s.connections().size(), 2u);
 }
 
-TEST_P(StoreIntegrity, SwappedNamesAreDetected) {
+TEST_P(StoreIntegrityBackends, SwappedNamesAreDetected) {
   populate();
   store_sql(
       "UPDATE oauth_clients SET name = 'tmp' WHERE name = 'app'; UPDATE oauth_clients SET name = 'app' WHERE name = "
@@ -293,7 +293,7 @@ TEST_P(StoreIntegrity, SwappedNamesAreDetected) {
   EXPECT_TRUE(names_row(problems, "oauth_client", "other"));
 }
 
-TEST_P(StoreIntegrity, ARepointedConnectionIsDetected) {
+TEST_P(StoreIntegrityBackends, ARepointedConnectionIsDetected) {
   populate();
   store_sql("UPDATE connections SET oauth_client_id = (SELECT id FROM oauth_clients WHERE name = 'other') "
             "WHERE name = 'acme'");
@@ -303,7 +303,7 @@ TEST_P(StoreIntegrity, ARepointedConnectionIsDetected) {
   EXPECT_TRUE(names_row(s.verify(), "connection", "acme"));
 }
 
-TEST_F(StoreIntegritySqlite, AnOlderSealedValueFromABackupIsDetected) {
+TEST_F(StoreIntegrity, AnOlderSealedValueFromABackupIsDetected) {
   {
     auto s = open(key);
     s.create_oauth_client(client("app"));
@@ -322,7 +322,7 @@ TEST_F(StoreIntegritySqlite, AnOlderSealedValueFromABackupIsDetected) {
   EXPECT_TRUE(names_row(s.verify(), "connection", "acme"));
 }
 
-TEST_F(StoreIntegritySqlite, AVersion1StoreMigratesAuthenticatesAndVerifies) {
+TEST_F(StoreIntegrity, AVersion1StoreMigratesAuthenticatesAndVerifies) {
   // A store as version 1 wrote it: its schema SQL, a wrapped data key bound to the store
   // id, sealed values, no row authenticators.
   const std::string store_id = "00112233445566778899aabbccddeeff";
@@ -359,7 +359,7 @@ TEST_F(StoreIntegritySqlite, AVersion1StoreMigratesAuthenticatesAndVerifies) {
   expect_error(errc::decryption_failed, [&] { (void)s.credentials("acme"); });
 }
 
-TEST_F(StoreIntegritySqlite, AStoreLoweredToVersion1IsRefusedNotReAuthenticated) {
+TEST_F(StoreIntegrity, AStoreLoweredToVersion1IsRefusedNotReAuthenticated) {
   populate();
   // What someone would do to have the migration authenticate their change.
   sql(path,
@@ -374,14 +374,14 @@ TEST_F(StoreIntegritySqlite, AStoreLoweredToVersion1IsRefusedNotReAuthenticated)
   EXPECT_EQ(columns_of(path, "connections").size(), 17u);  // not migrated
 }
 
-TEST_P(StoreIntegrity, TheMetaTableIsBoundToTheKey) {
+TEST_P(StoreIntegrityBackends, TheMetaTableIsBoundToTheKey) {
   populate();
   // The store id is bound into the wrapped data key's associated data.
   store_sql("UPDATE meta SET value = " + text_as_blob("ffffffffffffffffffffffffffffffff") + " WHERE key = 'store_id'");
   expect_error(errc::decryption_failed, [&] { (void)open(key); });
 }
 
-TEST_P(StoreIntegrity, ATamperedNameReachesNoMessageRaw) {
+TEST_P(StoreIntegrityBackends, ATamperedNameReachesNoMessageRaw) {
   populate();
   store_sql("UPDATE connections SET name = 'acme' || " + char_function() + "(27) || '[2J' WHERE name = 'acme'");
   auto s = open(key);

@@ -231,6 +231,25 @@ TEST_F(StorePostgres, TheTokenLockIsHeldAcrossProcessesAndFreedWhenItsHolderIsKi
   EXPECT_EQ(s.credentials("work").refresh_token->reveal_string(), "rt-2");
 }
 
+// The schema version lives in the schema_version table (SQLite: PRAGMA user_version).
+TEST_F(StorePostgres, SchemaVersionIsCheckedAndAStoreNotOursRefused) {
+  if (IsSkipped()) return;
+  const int latest = open(key).schema_version();
+  EXPECT_EQ(store_query_int("SELECT version FROM schema_version"), latest);
+  store_sql("UPDATE schema_version SET version = 99");
+  auto e = expect_error(errc::store_error, [&] { (void)open(key); });
+  EXPECT_NE(std::string(e.what()).find("newer"), std::string::npos);
+  EXPECT_NE(std::string(e.what()).find(url), std::string::npos) << e.what();
+  store_sql("UPDATE schema_version SET version = " + std::to_string(latest));
+  EXPECT_EQ(open(key).schema_version(), latest);
+  // Lowered below the row authenticators' version: refused, never re-authenticated.
+  store_sql("UPDATE schema_version SET version = 1");
+  expect_error(errc::decryption_failed, [&] { (void)open(key); });
+  // A schema that holds some other application's meta table is not a store.
+  store_sql("DROP SCHEMA " + schema + " CASCADE; CREATE SCHEMA " + schema + "; CREATE TABLE meta(x TEXT)");
+  expect_error(errc::store_error, [&] { (void)open(key); });
+}
+
 TEST_F(StorePostgres, NamesCompareIgnoringCaseAsOnSQLite) {
   if (IsSkipped()) return;
   Store s = open(key);

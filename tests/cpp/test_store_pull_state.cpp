@@ -13,7 +13,7 @@ using hc::store::PullState;
 
 namespace {
 
-class PullStateTest : public StoreTest {
+class StorePullState : public StoreTest {
  protected:
   hc::store::Store populated() {
     auto s = open(key);
@@ -32,13 +32,12 @@ class PullStateTest : public StoreTest {
   }
 };
 
-using StorePullState = OverBackends<PullStateTest>;
-using StorePullStateSqlite = PullStateTest;
-INSTANTIATE_TEST_SUITE_P(Backends, StorePullState, both_backends, backend_name);
+using StorePullStateBackends = OverBackends<StorePullState>;
+INSTANTIATE_TEST_SUITE_P(Backends, StorePullStateBackends, both_backends, backend_name);
 
 }  // namespace
 
-TEST_P(StorePullState, AStateIsSavedPerConnectionAndReadBack) {
+TEST_P(StorePullStateBackends, AStateIsSavedPerConnectionAndReadBack) {
   {
     auto s = populated();
     EXPECT_FALSE(s.pull_state("acme", "daily").has_value());
@@ -59,7 +58,7 @@ TEST_P(StorePullState, AStateIsSavedPerConnectionAndReadBack) {
   EXPECT_TRUE(s.verify().empty());
 }
 
-TEST_P(StorePullState, SavingAgainMovesTheMarkInPlace) {
+TEST_P(StorePullStateBackends, SavingAgainMovesTheMarkInPlace) {
   auto s = populated();
   s.save_pull_state("acme", state("daily", "/time_entries", 100, {{1, 100}}));
   s.save_pull_state("acme", state("daily", "/time_entries", 200, {}));
@@ -70,7 +69,7 @@ TEST_P(StorePullState, SavingAgainMovesTheMarkInPlace) {
   EXPECT_TRUE(s.verify().empty());
 }
 
-TEST_P(StorePullState, AnotherPathUnderTheSameNameIsRefused) {
+TEST_P(StorePullStateBackends, AnotherPathUnderTheSameNameIsRefused) {
   auto s = populated();
   s.save_pull_state("acme", state("daily", "/time_entries", 100));
   auto e = expect_error(errc::validation_failed, [&] { s.save_pull_state("acme", state("daily", "/projects", 200)); });
@@ -79,7 +78,7 @@ TEST_P(StorePullState, AnotherPathUnderTheSameNameIsRefused) {
   EXPECT_EQ(s.pull_state("acme", "daily")->mark, 100);  // unchanged
 }
 
-TEST_P(StorePullState, DeletingAStateOrItsConnectionForgetsIt) {
+TEST_P(StorePullStateBackends, DeletingAStateOrItsConnectionForgetsIt) {
   auto s = populated();
   s.save_pull_state("acme", state("daily", "/time_entries", 100));
   s.save_pull_state("acme", state("weekly", "/time_entries", 100));
@@ -96,7 +95,7 @@ TEST_P(StorePullState, DeletingAStateOrItsConnectionForgetsIt) {
   EXPECT_EQ(store_query_int("SELECT count(*) FROM pull_states"), 1);  // the deleted connection's row is gone
 }
 
-TEST_P(StorePullState, NamesAndPathsAreValidated) {
+TEST_P(StorePullStateBackends, NamesAndPathsAreValidated) {
   auto s = populated();
   for (const std::string& bad :
        std::vector<std::string>{"", "has space", "tab\there", std::string(101, 'a'), "caf\xc3\xa9", "a'b"}) {
@@ -111,7 +110,7 @@ TEST_P(StorePullState, NamesAndPathsAreValidated) {
   EXPECT_TRUE(s.pull_states("acme").empty());
 }
 
-TEST_F(StorePullStateSqlite, RecentRecordsAreEncodedStrictly) {
+TEST_F(StorePullState, RecentRecordsAreEncodedStrictly) {
   using hc::store::detail::decode_recent;
   using hc::store::detail::encode_recent;
   const std::vector<PullRecord> r{{1, 2}, {-3, 4}, {9'007'199'254'740'993, 1'700'000'000}};
@@ -123,7 +122,7 @@ TEST_F(StorePullStateSqlite, RecentRecordsAreEncodedStrictly) {
   }
 }
 
-TEST_F(StorePullStateSqlite, AVersion2StoreMigratesAndKeepsItsRows) {
+TEST_F(StorePullState, AVersion2StoreMigratesAndKeepsItsRows) {
   populated().save_pull_state("acme", state("daily", "/time_entries", 1));
   // A version 2 store is this schema without pull_states.
   sql(path, "DROP TABLE pull_states; PRAGMA user_version = 2;");

@@ -148,23 +148,18 @@ TEST_F(StoreSecurity, TamperedValueFailsToOpen) {
   EXPECT_EQ(s.verify().size(), 2u);  // the row and its field
 }
 
-TEST_P(StoreSecurityBackends, SchemaVersionIsCheckedAndMigrated) {
+TEST_F(StoreSecurity, SchemaVersionIsCheckedAndMigrated) {
   {
     auto s = open(key);
     EXPECT_EQ(s.schema_version(), 3);
   }
-  // SQLite: PRAGMA user_version; PostgreSQL: the schema_version table.
-  auto set_version = [&](int v) {
-    store_sql(backend == Backend::postgres ? "UPDATE schema_version SET version = " + std::to_string(v)
-                                           : "PRAGMA user_version = " + std::to_string(v));
-  };
-  set_version(99);
+  sql(path, "PRAGMA user_version = 99");
   auto e = expect_error(errc::store_error, [&] { (void)open(key); });
   EXPECT_NE(std::string(e.what()).find("newer"), std::string::npos);
-  set_version(3);
+  sql(path, "PRAGMA user_version = 3");
   EXPECT_EQ(open(key).schema_version(), 3);
   // Lowered below the row authenticators' version: refused (test_store_integrity.cpp).
-  set_version(1);
+  sql(path, "PRAGMA user_version = 1");
   expect_error(errc::decryption_failed, [&] { (void)open(key); });
 }
 
