@@ -1,9 +1,5 @@
 #include "harvest_connect/store/store.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <charconv>
 #include <chrono>
 #include <cstring>
@@ -18,8 +14,8 @@
 #include "harvest_connect/error.hpp"
 #include "harvest_connect/model/harvest.hpp"
 #include "harvest_connect/model/validation.hpp"
-#include "harvest_connect/store/location.hpp"
 #include "crypto/detail/digest.hpp"
+#include "store/detail/connect.hpp"
 #include "store/detail/key_source.hpp"
 #include "store/detail/migrations.hpp"
 #include "store/detail/pull_state.hpp"
@@ -141,50 +137,6 @@ Bytes sha256(const Secret& s) {
   const crypto::detail::Sha256 digest = crypto::detail::sha256(s.reveal());
   return Bytes(digest.begin(), digest.end());
 }
-
-// Creates the store's directory 0700 when we create it (an existing directory the user
-// chose is left alone), and the database file 0600 before SQLite opens it. SQLite gives
-// its -wal, -shm and -journal files the database file's mode.
-void prepare_file(const fs::path& path) {
-  const fs::path dir = path.parent_path();
-  std::error_code ec;
-  if (!dir.empty() && !fs::exists(dir, ec)) {
-    fs::create_directories(dir, ec);
-    if (ec) throw error(errc::store_error, "cannot create the store directory " + dir.string() + ": " + ec.message());
-    ::chmod(dir.c_str(), 0700);
-  }
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0)
-    throw error(errc::store_error, "cannot open the store " + path.string() + ": " + std::strerror(errno) +
-                                       " (check the path and its permissions)");
-  ::fchmod(fd, 0600);
-  ::close(fd);
-}
-
-// The database URL to open, or "" for a SQLite file: options.url, a URL given as the path,
-// or, when neither is given, HARVEST_CONNECT_STORE holding a URL.
-std::string store_url(const OpenOptions& options) {
-  if (options.url) {
-    if (options.path)
-      throw error(errc::validation_failed, "give either a path or a database URL, not both");
-    if (!is_database_url(*options.url))
-      throw error(errc::validation_failed, "url: " + redact_database_url(*options.url) +
-                                               " is not a PostgreSQL URL (postgresql://user@host/database)");
-    return *options.url;
-  }
-  if (options.path) return is_database_url(options.path->string()) ? options.path->string() : std::string();
-  std::string location = default_store_location();
-  return is_database_url(location) ? location : std::string();
-}
-
-void tighten_side_files(const fs::path& path) {
-  for (const char* suffix : {"-wal", "-shm", "-journal"}) {
-    fs::path p = path;
-    p += suffix;
-    ::chmod(p.c_str(), 0600);  // absent files: nothing to do
-  }
-}
-
 
 }  // namespace
 
@@ -401,23 +353,15 @@ Store Store::open(const OpenOptions& options) {
   crypto::disable_core_dumps();
   auto impl = std::make_unique<Impl>();
   Database& db = impl->db;
-  const std::string url = store_url(options);
-  if (!url.empty()) {
-    impl->location = redact_database_url(url);
-    db.open_url(url, options.busy_timeout_ms);
-  } else {
-    impl->path = options.path ? *options.path : fs::path(default_store_location());
-    impl->location = impl->path.string();
-    prepare_file(impl->path);
-    db.open(impl->path, options.busy_timeout_ms);
-  }
-  const bool sqlite = db.kind() == detail::BackendKind::sqlite;
+  detail::connect(db, options);
+  impl->location = detail::location_of(options);
+  if (db.kind() == detail::BackendKind::sqlite) impl->path = impl->location;
 
-  if (db.is_empty()) {
+  if (detail::holds_no_store(db)) {
     detail::ResolvedKey rk = detail::resolve_key(options, true, std::nullopt);
-    db.use_write_ahead_log();
+    detail::prepare_new_store(db);
     Transaction tx(db, Transaction::Kind::immediate);
-    if (db.is_empty()) {  // another process may have created it meanwhile
+    if (detail::holds_no_store(db)) {  // another process may have created it meanwhile
       impl->version = detail::create_schema(db);
       impl->store_id = new_uid();
       impl->set_data_key(crypto::DataKey::generate());
@@ -427,7 +371,7 @@ Store Store::open(const OpenOptions& options) {
       impl->write_kdf(rk.kdf);
       impl->master = std::move(rk.key);
       tx.commit();
-      if (sqlite) tighten_side_files(impl->path);
+      detail::after_open(options);
       return Store(std::move(impl));
     }
   }
@@ -452,7 +396,7 @@ Store Store::open(const OpenOptions& options) {
   impl->store_id = *store_id;
   impl->set_data_key(detail::unwrap_store_data_key(rk.key, *wrapped, impl->store_id, version, impl->location));
   impl->master = std::move(rk.key);
-  db.use_write_ahead_log();
+  db.use_write_ahead_log();  // SQLite: WAL, as a new store gets (store/detail/connect.hpp)
   // Set first: the upgrade rewraps the data key under the latest version's wrap context.
   impl->version = detail::latest_schema_version();
   const bool migrated = detail::upgrade_schema(db, version, {.authenticate_existing_rows = [&] {
@@ -460,7 +404,7 @@ Store Store::open(const OpenOptions& options) {
     impl->set_meta("wrapped_data_key", crypto::wrap_data_key(*impl->master, impl->dek, impl->wrap_context()));
   }});
   if (migrated) impl->checkpoint();  // the version 1 wrapping leaves the -wal file
-  if (sqlite) tighten_side_files(impl->path);
+  detail::after_open(options);
   return Store(std::move(impl));
 }
 
