@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "harvest_connect/store/location.hpp"
+#include "harvest_connect/store/secret_scan.hpp"
 #include "store_test_support.hpp"
 
 namespace {
@@ -248,6 +249,55 @@ TEST_F(StorePostgres, SchemaVersionIsCheckedAndAStoreNotOursRefused) {
   // A schema that holds some other application's meta table is not a store.
   store_sql("DROP SCHEMA " + schema + " CASCADE; CREATE SCHEMA " + schema + "; CREATE TABLE meta(x TEXT)");
   expect_error(errc::store_error, [&] { (void)open(key); });
+}
+
+// What the server holds: every secret sealed, in no encoding in any column of any row.
+TEST_F(StorePostgres, TheServerHoldsNoSecretInClear) {
+  if (IsSkipped()) return;
+  const std::vector<std::string> secrets{"client-secret-value-pg", "4815162342", "access-token-value-pg",
+                                         "refresh-token-value-pg", "personal-token-value-pg", "code-verifier-value-pg"};
+  {
+    Store s = open(key);
+    s.create_oauth_client(client("app", secrets[0]));
+    s.create_connection(connection("acme", "app", secrets[1]));
+    s.save_tokens("acme", {Secret::from_string(secrets[2]), Secret::from_string(secrets[3]), 1});
+    hc::model::NewTokenConnection t;
+    t.name = "pat";
+    t.access_token = Secret::from_string(secrets[4]);
+    t.account_id = Secret::from_string("1234");
+    s.create_token_connection(std::move(t));
+    s.create_pending_authorization("acme", Secret::from_string("state-state-state-state"), Secret::from_string(secrets[5]),
+                                   "http://127.0.0.1:8765/callback");
+    expect_error(errc::unsupported, [&] { (void)hc::store::scan_for_secrets_in_clear(s, "acme"); });
+  }
+  hc::store::detail::Database db;
+  db.open_url(url, 5000);
+  std::string everything;
+  std::vector<std::pair<std::string, std::string>> columns;  // every column of every table of the store
+  {
+    auto c = db.prepare("SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = "
+                        "current_schema()");
+    while (c.step()) columns.emplace_back(c.text(0), c.text(1));
+  }
+  ASSERT_GT(columns.size(), 40u);
+  for (const auto& [table, column] : columns) {
+    auto rows = db.prepare("SELECT " + column + " FROM " + table);
+    while (rows.step()) {
+      if (rows.type(0) == hc::store::detail::column_blob) {
+        const auto b = rows.blob(0);
+        everything.append(b.begin(), b.end());
+      } else {
+        everything += rows.text(0);
+      }
+      everything += '\0';
+    }
+  }
+  ASSERT_GT(everything.size(), 500u);
+  for (const auto& secret : secrets) {
+    const auto bytes = std::span<const unsigned char>(reinterpret_cast<const unsigned char*>(secret.data()), secret.size());
+    for (const std::string& form : {secret, hc::crypto::hex_encode(bytes), hc::crypto::base64_encode(bytes)})
+      EXPECT_EQ(everything.find(form), std::string::npos) << secret;
+  }
 }
 
 TEST_F(StorePostgres, NamesCompareIgnoringCaseAsOnSQLite) {
