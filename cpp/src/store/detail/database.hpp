@@ -85,7 +85,6 @@ class Statement {
   // Binds are 1-based, as in SQLite.
   Statement& bind(int i, std::string_view text);
   Statement& bind(int i, const std::string& text) { return bind(i, std::string_view(text)); }
-  Statement& bind(int i, const char* text) { return bind(i, std::string_view(text)); }
   Statement& bind(int i, const std::optional<std::string>& text);
   Statement& bind(int i, std::int64_t value);
   Statement& bind(int i, const std::optional<std::int64_t>& value);
