@@ -9,14 +9,15 @@
 namespace harvest_connect::store::detail {
 namespace {
 
-// PostgreSQL's steps end at the same version as SQLite's migrations: a version added to
-// store/schema.cpp needs its PostgreSQL form in store/postgres_schema.cpp.
+// PostgreSQL's steps reach SQLite's latest version: a version added to store/schema.cpp
+// needs its PostgreSQL form in store/postgres_schema.cpp.
 void check_postgres_schema_complete() {
-  const auto steps = postgres_schema();
-  if (steps.empty() || steps.back().version != latest_schema_version())
-    throw error(errc::internal_error, "the PostgreSQL schema stops at version " +
-                                          std::to_string(steps.empty() ? 0 : steps.back().version) + ", SQLite's at " +
-                                          std::to_string(latest_schema_version()));
+  int reached = 0;
+  for (const PostgresStep& step : postgres_schema())
+    if (step.version <= latest_schema_version()) reached = step.version;
+  if (reached != latest_schema_version())
+    throw error(errc::internal_error, "the PostgreSQL schema stops at version " + std::to_string(reached) +
+                                          ", SQLite's at " + std::to_string(latest_schema_version()));
 }
 
 }  // namespace
@@ -32,7 +33,8 @@ std::string wrap_context(std::string_view store_id, int schema_version) {
 int create_schema(Database& db) {
   if (db.kind() == BackendKind::postgres) {
     check_postgres_schema_complete();
-    for (const PostgresStep& step : postgres_schema()) db.exec(step.sql);
+    for (const PostgresStep& step : postgres_schema())
+      if (step.version <= latest_schema_version()) db.exec(step.sql);
     db.set_schema_version(latest_schema_version());
     return latest_schema_version();
   }
@@ -80,7 +82,7 @@ bool upgrade_schema(Database& db, int version, const UpgradeSteps& steps) {
   if (db.kind() == BackendKind::postgres) {
     check_postgres_schema_complete();
     for (const PostgresStep& step : postgres_schema())
-      if (step.version > current) db.exec(step.sql);
+      if (step.version > current && step.version <= latest_schema_version()) db.exec(step.sql);
   } else {
     auto all = migrations();
     for (std::size_t i = static_cast<std::size_t>(current); i < all.size(); ++i) db.exec(all[i]);

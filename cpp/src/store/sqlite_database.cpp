@@ -36,7 +36,10 @@ class SqliteStatement final : public StatementBackend {
   }
   void bind_int64(int i, std::int64_t value) override { check(sqlite3_bind_int64(stmt_, i, value)); }
   void bind_blob(int i, std::span<const unsigned char> blob) override {
-    check(sqlite3_bind_blob(stmt_, i, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT));
+    // An empty span's data() may be null, which sqlite3_bind_blob binds as NULL: an empty BLOB
+    // must stay an empty BLOB (store::copy_store compares every value after copying it).
+    check(blob.empty() ? sqlite3_bind_zeroblob(stmt_, i, 0)
+                       : sqlite3_bind_blob(stmt_, i, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT));
   }
   void bind_null(int i) override { check(sqlite3_bind_null(stmt_, i)); }
   bool step() override {
