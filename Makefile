@@ -197,8 +197,10 @@ demo: python
 
 # Benchmarks against requests + requests-oauthlib (issue 8): tests/bench/results.md and .json.
 # BENCH_ARGS=--quick for a shorter run. The C++ tree provides the crypto micro-benchmark.
+# The bench extra (pyproject.toml): requests for the pure-Python baseline, and pyarrow,
+# pandas and polars for the table figures, which are skipped without them.
 bench: test-deps python
-	$(VENV)/bin/pip install -q requests requests-oauthlib
+	$(PY) scripts/test-requirements.py bench | xargs -d "\n" $(VENV)/bin/pip install -q
 	$(CMAKE) -S . -B $(CPP_BUILD) -G Ninja -DCMAKE_MAKE_PROGRAM=$(abspath $(VENV)/bin/ninja) \
 	  -DHARVEST_CONNECT_TESTS=ON -DHARVEST_CONNECT_SANITIZE=$(SANITIZE)
 	$(CMAKE) --build $(CPP_BUILD) -j $(JOBS) --target crypto_bench
