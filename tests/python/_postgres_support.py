@@ -24,9 +24,9 @@ SUPPORT = Path(__file__).resolve().parent.parent / "support"
 if str(SUPPORT) not in sys.path:
     sys.path.insert(0, str(SUPPORT))
 
-from postgres_cluster import ClusterError, PostgresCluster, available as cluster_unavailable  # noqa: E402
+from postgres_cluster import ClusterError, PostgresCluster, available as cluster_unavailable, program_env  # noqa: E402
 
-__all__ = ["ClusterError", "PostgresCluster", "cluster_unavailable", "SUPPORT", "POSTGRES_STORES_SUPPORTED",
+__all__ = ["ClusterError", "PostgresCluster", "cluster_unavailable", "program_env", "SUPPORT", "POSTGRES_STORES_SUPPORTED",
            "STORE_BACKENDS", "requires_postgres_stores", "NO_POSTGRES_STORES"]
 
 NO_POSTGRES_STORES = "PostgreSQL stores not supported by this build"

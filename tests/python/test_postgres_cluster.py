@@ -16,7 +16,7 @@ from typing import Dict, Iterable, Iterator, List
 
 import pytest
 
-from _postgres_support import SUPPORT, PostgresCluster
+from _postgres_support import SUPPORT, PostgresCluster, program_env
 
 CLI = SUPPORT / "postgres_cluster.py"
 
@@ -25,7 +25,7 @@ def psql(cluster: PostgresCluster, sql: str, *, url: str = "", pgpass: bool = Tr
          check: bool = True) -> "subprocess.CompletedProcess[str]":
     """psql as harvest_connect, the URL on the command line (it has no password), the SQL on
     stdin."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env = program_env()
     if pgpass:
         env.update(cluster.env())
     env["PGCONNECT_TIMEOUT"] = "10"
@@ -64,7 +64,7 @@ def cmdlines() -> Iterator[bytes]:
 
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[PostgresCluster]:
-    """A cluster of this test's own: the tests below kill and stop it."""
+    """A cluster of this test's own, to kill and stop (the others use the session's)."""
     c = PostgresCluster(tmp_path / "pg")
     try:
         yield c
@@ -72,8 +72,9 @@ def cluster(tmp_path: Path) -> Iterator[PostgresCluster]:
         c.close()
 
 
-def test_serves_harvest_connect_over_tcp_with_scram_and_the_pgpass_file_only(cluster: PostgresCluster) -> None:
-    url = cluster.start()
+def test_serves_harvest_connect_over_tcp_with_scram_and_the_pgpass_file_only(postgres_cluster: PostgresCluster) -> None:
+    cluster = postgres_cluster
+    url = cluster.url()
     assert url == f"postgresql://harvest_connect@127.0.0.1:{cluster.port}/harvest_connect"
     assert (cluster.directory / "url").read_text().strip() == url
     assert psql(cluster, "SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user").stdout.split() \
@@ -92,8 +93,8 @@ def test_serves_harvest_connect_over_tcp_with_scram_and_the_pgpass_file_only(clu
         == [["host", "all", "all", "127.0.0.1/32", "scram-sha-256"]]
 
 
-def test_create_database_gives_harvest_connect_a_database_of_its_own(cluster: PostgresCluster) -> None:
-    cluster.start()
+def test_create_database_gives_harvest_connect_a_database_of_its_own(postgres_cluster: PostgresCluster) -> None:
+    cluster = postgres_cluster
     url = cluster.create_database("t_own")
     assert url.endswith(f":{cluster.port}/t_own")
     psql(cluster, "CREATE TABLE t(x int); INSERT INTO t VALUES (1);", url=url)
@@ -102,8 +103,8 @@ def test_create_database_gives_harvest_connect_a_database_of_its_own(cluster: Po
     assert psql(cluster, "SELECT 1", url=url, check=False).returncode != 0
 
 
-def test_runs_unprivileged(cluster: PostgresCluster) -> None:
-    cluster.start()
+def test_runs_unprivileged(postgres_cluster: PostgresCluster) -> None:
+    cluster = postgres_cluster
     assert cluster.pids()
     for pid in cluster.pids():
         uid = next(line.split()[1] for line in Path(f"/proc/{pid}/status").read_text().splitlines()
@@ -111,7 +112,7 @@ def test_runs_unprivileged(cluster: PostgresCluster) -> None:
         assert uid == str(os.geteuid()) if os.geteuid() != 0 else uid != "0"
 
 
-def test_a_killed_server_restarts_on_the_same_port_with_its_committed_data(cluster: PostgresCluster) -> None:
+def test_a_killed_server_restarts_on_the_same_port_with_its_data_and_stop_leaves_no_process(cluster: PostgresCluster) -> None:
     url = cluster.start()
     psql(cluster, "CREATE TABLE kept(x int); INSERT INTO kept VALUES (42);")
     before = cluster.pids()
@@ -125,9 +126,7 @@ def test_a_killed_server_restarts_on_the_same_port_with_its_committed_data(clust
     assert cluster.restart() == url
     assert psql(cluster, "SELECT x FROM kept").stdout.strip() == "42"
 
-
-def test_stop_leaves_no_process_and_is_idempotent(cluster: PostgresCluster) -> None:
-    cluster.start()
+    # Stopping leaves no process, and is idempotent.
     pids = cluster.pids()
     assert len(pids) >= 2  # the postmaster and its background workers
     cluster.stop()
@@ -135,12 +134,11 @@ def test_stop_leaves_no_process_and_is_idempotent(cluster: PostgresCluster) -> N
     cluster.stop()
     cluster.close()
     cluster.close()
-    assert not cluster.pids()
 
 
-def test_the_passwords_are_on_no_command_line_in_no_log_and_in_no_other_file(cluster: PostgresCluster) -> None:
-    cluster.start()
-    cluster.create_database("t_secret")
+def test_the_passwords_are_on_no_command_line_in_no_log_and_in_no_other_file(postgres_cluster: PostgresCluster) -> None:
+    cluster = postgres_cluster
+    cluster.drop_database(cluster.create_database("t_secret").rsplit("/", 1)[1])
     psql(cluster, "SELECT 1")
     secret = passwords(cluster)
     assert set(secret) == {"postgres", "harvest_connect"} and all(len(p) >= 24 for p in secret.values())
@@ -161,7 +159,7 @@ def test_the_passwords_are_on_no_command_line_in_no_log_and_in_no_other_file(clu
 
 def test_the_cli_starts_and_stops_a_cluster_in_a_directory(tmp_path: Path) -> None:
     where = tmp_path / "ctest-cluster"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env = program_env()
     started = subprocess.run([sys.executable, str(CLI), "start", str(where)], env=env, capture_output=True,
                              text=True, timeout=180)
     try:

@@ -118,6 +118,14 @@ def free_port(hosts: Sequence[str] = ("127.0.0.1",)) -> int:
     raise ClusterError(f"no TCP port free on all of {', '.join(hosts)}")
 
 
+def program_env() -> Dict[str, str]:
+    """The environment PostgreSQL's programs run with: none of the caller's libpq settings,
+    and no preloaded sanitizer runtime (make py-test-sanitize preloads ASan into the tests;
+    uninstrumented servers need none of it)."""
+    dropped = ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS")
+    return {k: v for k, v in os.environ.items() if not k.startswith("PG") and k not in dropped}
+
+
 def _pgpass_field(value: str) -> str:
     return value.replace("\\", "\\\\").replace(":", "\\:")
 
@@ -316,6 +324,11 @@ class PostgresCluster:
             except ProcessLookupError:
                 pass
         _wait(lambda: not self.pids(), "the killed cluster's processes were gone")
+        # Dead, but maybe not yet reaped: a zombie postmaster still answers kill(pid, 0), and
+        # PostgreSQL would take its stale lock file for a live server. Nothing of the cluster
+        # runs any more (checked above), so the lock file is stale: remove it, as an
+        # administrator does after a crash.
+        pid_file.unlink(missing_ok=True)
 
     def restart(self) -> str:
         """stop() then start() on the same port."""
@@ -352,7 +365,7 @@ class PostgresCluster:
         unaligned output. The SQL goes on stdin, never on the command line."""
         if self.port is None:
             raise ClusterError("the cluster was never started")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+        env = program_env()
         env.update(PGPASSFILE=str(self.pgpass), PGHOST="127.0.0.1", PGPORT=str(self.port), PGUSER=user,
                    PGDATABASE=database, PGCONNECT_TIMEOUT="10")
         result = subprocess.run([str(self.bin / "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1"],
@@ -390,7 +403,7 @@ class PostgresCluster:
 
     def _as_server(self, argv: List[str], **kwargs) -> "subprocess.CompletedProcess[str]":
         """Run a server program as the unprivileged account (PostgreSQL refuses root)."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+        env = program_env()
         env["LC_ALL"] = "C"
         extra: dict = {}
         if self.account is not None:
