@@ -10,7 +10,8 @@ password through PGPASSFILE) and uses its connection "acme".
         one GET of /users/me; prints its JSON answer.
     _many_hosts_worker.py STORE loop
         print "ready", then until stdin says "stop": read the connection from the store and GET
-        /users/me, recording each outcome; prints a JSON summary {"outcomes": [[ok, error]...]}.
+        /users/me, recording each outcome; prints {"progress", "last_ok"} when calls start or
+        stop failing, and at the end a JSON summary {"outcomes": [[ok, error]...]}.
 
 --relay LISTEN_PORT:HOST:PORT (repeatable) first starts a relay from 127.0.0.1:LISTEN_PORT in
 this process's network namespace to HOST:PORT (tests/support/netns_hosts.py: how a "host"
@@ -84,7 +85,8 @@ def loop_mode(store: hc.Store) -> int:
         except hc.HarvestConnectError as exc:
             outcomes.append((False, describe(exc)))
             stop.wait(0.05)  # a pause between failing attempts, not a timing the test relies on
-        if len(outcomes) % 25 == 0:
+        # A line when calls start or stop failing (and every 25 calls), for the test to wait on.
+        if len(outcomes) == 1 or outcomes[-1][0] != outcomes[-2][0] or len(outcomes) % 25 == 0:
             print(json.dumps({"progress": len(outcomes), "last_ok": outcomes[-1][0]}), flush=True)
     print(json.dumps({"outcomes": outcomes}), flush=True)
     return 0
