@@ -48,9 +48,12 @@ sys.exit(1)
 @functools.lru_cache(maxsize=None)
 def _probe() -> bool:
     with tempfile.TemporaryDirectory(prefix="hc-pg-probe-") as where:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PG", "HARVEST_CONNECT_"))}
-        env["HOME"] = where
-        result = subprocess.run([sys.executable, "-c", _PROBE], cwd=where, env=env, capture_output=True,
+        cwd, home = Path(where, "cwd"), Path(where, "home")
+        cwd.mkdir()
+        home.mkdir()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PG", "HARVEST_CONNECT_", "XDG_"))}
+        env["HOME"] = str(home)
+        result = subprocess.run([sys.executable, "-c", _PROBE], cwd=cwd, env=env, capture_output=True,
                                 timeout=120)
         return result.returncode == 0
 

@@ -294,6 +294,8 @@ def test_the_database_server_going_away_mid_run_gives_clear_errors_then_recovers
     finally:
         loop.close()
         s.store.close()
+        if not postgres_cluster.running:  # the session's cluster, for the tests after this one
+            postgres_cluster.start(same_port=True)
     failures = [error for ok, error in outcomes if not ok]
     assert failures
     for error in failures:
