@@ -26,8 +26,8 @@ if str(SUPPORT) not in sys.path:
 
 from postgres_cluster import ClusterError, PostgresCluster, available as cluster_unavailable, program_env  # noqa: E402
 
-__all__ = ["ClusterError", "PostgresCluster", "cluster_unavailable", "program_env", "SUPPORT", "POSTGRES_STORES_SUPPORTED",
-           "STORE_BACKENDS", "requires_postgres_stores", "NO_POSTGRES_STORES"]
+__all__ = ["ClusterError", "PostgresCluster", "cluster_unavailable", "program_env", "SUPPORT",
+           "POSTGRES_STORES_SUPPORTED", "STORE_BACKENDS", "requires_postgres_stores", "NO_POSTGRES_STORES"]
 
 NO_POSTGRES_STORES = "PostgreSQL stores not supported by this build"
 

@@ -119,7 +119,8 @@ def test_runs_unprivileged(postgres_cluster: PostgresCluster) -> None:
     assert checked == 1
 
 
-def test_a_killed_server_restarts_on_the_same_port_with_its_data_and_stop_leaves_no_process(cluster: PostgresCluster) -> None:
+def test_a_killed_server_restarts_on_the_same_port_with_its_data_and_stop_leaves_no_process(
+        cluster: PostgresCluster) -> None:
     url = cluster.start()
     psql(cluster, "CREATE TABLE kept(x int); INSERT INTO kept VALUES (42);")
     before = cluster.pids()

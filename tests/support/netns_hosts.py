@@ -31,7 +31,7 @@ import shutil
 import socket
 import subprocess
 import threading
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 Address = Tuple[str, int]
 
@@ -69,7 +69,7 @@ def _free_subnet() -> int:
     raise RuntimeError("no free 10.R.0.0/16 network for the namespaces")
 
 
-def _in(net: ipaddress.IPv4Network, word: str) -> bool:
+def _in(net: "ipaddress.IPv4Network | ipaddress.IPv6Network", word: str) -> bool:
     try:
         return ipaddress.ip_address(word) in net
     except ValueError:
@@ -180,7 +180,7 @@ class Relay:
         self._thread.start()
 
     def _run(self) -> None:
-        peers = {}
+        peers: Dict[socket.socket, socket.socket] = {}
         try:
             while True:
                 for key, _ in self._sel.select():
@@ -204,6 +204,7 @@ class Relay:
                         self._sel.register(upstream, selectors.EVENT_READ, "conn")
                         continue
                     src = key.fileobj
+                    assert isinstance(src, socket.socket)
                     dst = peers.get(src)
                     if dst is None:
                         continue
