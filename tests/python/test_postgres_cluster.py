@@ -12,7 +12,7 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, List
+from typing import Any, Dict, Iterable, Iterator, List, Tuple
 
 import pytest
 
@@ -63,13 +63,31 @@ def cmdlines() -> Iterator[bytes]:
 
 
 @pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[PostgresCluster]:
-    """A cluster of this test's own, to kill and stop (the others use the session's)."""
+def cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PostgresCluster]:
+    """A cluster of this test's own, to kill and stop (the others use the session's). Every
+    program the helper runs for it (initdb, pg_ctl, psql, useradd) is recorded, and at the end
+    no password may be in any of their command lines or environments."""
+    import postgres_cluster
+
+    calls: List[Tuple[List[str], Dict[str, str]]] = []
+    real_run = postgres_cluster.subprocess.run
+
+    def recording_run(argv: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(([str(a) for a in argv], dict(kwargs.get("env") or os.environ)))
+        return real_run(argv, *args, **kwargs)
+
+    monkeypatch.setattr(postgres_cluster.subprocess, "run", recording_run)
     c = PostgresCluster(tmp_path / "pg")
     try:
         yield c
+        secret = passwords(c)
     finally:
         c.close()
+    assert {Path(argv[0]).name for argv, _ in calls} >= {"initdb", "pg_ctl", "psql"}
+    for argv, env in calls:
+        for password in secret.values():
+            assert not any(password in a for a in argv), argv[0]
+            assert not any(password in v for v in env.values()), argv[0]
 
 
 def test_serves_harvest_connect_over_tcp_with_scram_and_the_pgpass_file_only(postgres_cluster: PostgresCluster) -> None:
