@@ -65,7 +65,7 @@ def cmdlines() -> Iterator[bytes]:
 @pytest.fixture
 def cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PostgresCluster]:
     """A cluster of this test's own, to kill and stop (the others use the session's). Every
-    program the helper runs for it (initdb, pg_ctl, psql, useradd) is recorded, and at the end
+    program the helper runs for it (initdb, cp, pg_ctl, psql, useradd) is recorded, and at the end
     no password may be in any of their command lines or environments."""
     import postgres_cluster
 
@@ -77,6 +77,7 @@ def cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Postgre
         return real_run(argv, *args, **kwargs)
 
     monkeypatch.setattr(postgres_cluster.subprocess, "run", recording_run)
+    monkeypatch.setattr(postgres_cluster, "_TEMPLATES", {})  # a real initdb, not a copy of the session's
     c = PostgresCluster(tmp_path / "pg")
     try:
         yield c

@@ -50,7 +50,7 @@ import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import Dict, List, Optional, Sequence, Set, Type
+from typing import Dict, List, Optional, Sequence, Set, Tuple, Type
 
 ROLE = "harvest_connect"
 DATABASE = "harvest_connect"
@@ -58,6 +58,9 @@ ADMIN = "postgres"
 SERVER_USER = "harvest-pg"  # the system user the server runs as when the tests run as root
 START_TIMEOUT = 60  # seconds: pg_ctl -w's bound, and the bound of every wait here
 _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+# The first initdb of this process, per (bin directory, server account): its data directory,
+# never started, and its superuser's password (in memory only).
+_TEMPLATES: Dict[Tuple[str, Optional[int]], Tuple[Path, str]] = {}
 
 
 class ClusterError(RuntimeError):
@@ -433,6 +436,27 @@ class PostgresCluster:
         self._chown(self.data)
         self.log_file.touch(mode=0o600)
         self._chown(self.log_file)
+        template = _TEMPLATES.get((str(self.bin), self.account.pw_uid if self.account else None))
+        if template is not None and (template[0] / "PG_VERSION").exists():
+            # A copy of this process's first initdb: 0.4 s instead of 2 s or more. It shares
+            # that cluster's superuser password; harvest_connect's is new (its role is created
+            # after the start).
+            self._copy_data(template[0], self.data)
+            self._write_pgpass({ADMIN: template[1], ROLE: secrets.token_urlsafe(24)})
+        else:
+            self._initdb()
+        with open(self.data / "postgresql.conf", "a") as f:
+            f.write("\ninclude_if_exists = 'harvest_connect.conf'\n")
+        self.port = None
+        self._save_state()
+
+    def _copy_data(self, source: Path, target: Path) -> None:
+        result = self._as_server(["cp", "-a", f"{source}/.", str(target)])
+        if result.returncode != 0:
+            raise ClusterError(f"copying the data directory failed: {result.stderr.strip()}")
+
+    def _initdb(self) -> None:
+        assert self.home is not None
         passwords = {ADMIN: secrets.token_urlsafe(24), ROLE: secrets.token_urlsafe(24)}
         self._write_pgpass(passwords)
         # initdb reads the superuser's password from a file only its account can read, removed
@@ -450,10 +474,16 @@ class PostgresCluster:
             pwfile.unlink(missing_ok=True)
         if result.returncode != 0:
             raise ClusterError(f"initdb failed (exit {result.returncode}): {result.stderr.strip()}")
-        with open(self.data / "postgresql.conf", "a") as f:
-            f.write("\ninclude_if_exists = 'harvest_connect.conf'\n")
-        self.port = None
-        self._save_state()
+        key = (str(self.bin), self.account.pw_uid if self.account else None)
+        if key not in _TEMPLATES:
+            # Kept, never started, for the next clusters of this process; removed at exit.
+            where = Path(tempfile.mkdtemp(prefix="hc-pg-template-", dir="/tmp"))
+            self._chown(where)
+            atexit.register(shutil.rmtree, where, True)
+            (where / "data").mkdir(mode=0o700)
+            self._chown(where / "data")
+            self._copy_data(self.data, where / "data")
+            _TEMPLATES[key] = (where / "data", passwords[ADMIN])
 
     def _write_settings(self) -> None:
         # Durability against a killed process is what the tests check, not against a power cut:
