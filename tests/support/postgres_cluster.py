@@ -199,6 +199,9 @@ class PostgresCluster:
     removed at close() when None). `listen` adds addresses beside 127.0.0.1 (a network
     namespace's veth end); `networks` are the client networks pg_hba.conf lets in beside it."""
 
+    # Keep the first initdb of the process for the next clusters (the CLI, which makes one, does not).
+    keep_template = True
+
     def __init__(self, directory: Optional[os.PathLike] = None, *, listen: Sequence[str] = (),
                  networks: Sequence[str] = ()) -> None:
         self._own_directory = directory is None
@@ -475,7 +478,7 @@ class PostgresCluster:
         if result.returncode != 0:
             raise ClusterError(f"initdb failed (exit {result.returncode}): {result.stderr.strip()}")
         key = (str(self.bin), self.account.pw_uid if self.account else None)
-        if key not in _TEMPLATES:
+        if self.keep_template and key not in _TEMPLATES:
             # Kept, never started, for the next clusters of this process; removed at exit.
             where = Path(tempfile.mkdtemp(prefix="hc-pg-template-", dir="/tmp"))
             self._chown(where)
@@ -543,6 +546,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 return 0  # nothing was started there: stopping is idempotent
             raise ClusterError(f"no cluster in {args.dir}: run `start {args.dir}` first")
         cluster = PostgresCluster(args.dir)
+        cluster.keep_template = False
         if args.command == "start":
             url = cluster.start()
             cluster._registered = True  # noqa: SLF001 - the CLI's cluster outlives this process
