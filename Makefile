@@ -23,9 +23,11 @@ all: test
 
 # System packages the tests need beyond the build: Debian's Chromium for the real-browser
 # OAuth test (Playwright drives it with executable_path; no browser download), GoogleTest,
-# tinyproxy (the real HTTP CONNECT proxy tests/python/test_proxy.py starts on 127.0.0.1) and
-# strace (the key-directory fsync test).
-TEST_SYSTEM_PACKAGES ?= chromium libgtest-dev tinyproxy strace
+# tinyproxy (the real HTTP CONNECT proxy tests/python/test_proxy.py starts on 127.0.0.1),
+# strace (the key-directory fsync test), postgresql (initdb, pg_ctl and psql for the private
+# clusters of tests/support/postgres_cluster.py: Debian 12 gives 15, Debian 13 gives 17) and
+# iproute2 (`ip netns`: the network-namespace hosts of tests/python/test_many_hosts.py).
+TEST_SYSTEM_PACKAGES ?= chromium libgtest-dev tinyproxy strace postgresql iproute2
 
 deps:
 	scripts/install-deps.sh
@@ -197,8 +199,10 @@ demo: python
 
 # Benchmarks against requests + requests-oauthlib (issue 8): tests/bench/results.md and .json.
 # BENCH_ARGS=--quick for a shorter run. The C++ tree provides the crypto micro-benchmark.
+# The bench extra (pyproject.toml): requests for the pure-Python baseline, and pyarrow,
+# pandas and polars for the table figures, which are skipped without them.
 bench: test-deps python
-	$(VENV)/bin/pip install -q requests requests-oauthlib
+	$(PY) scripts/test-requirements.py bench | xargs -d "\n" $(VENV)/bin/pip install -q
 	$(CMAKE) -S . -B $(CPP_BUILD) -G Ninja -DCMAKE_MAKE_PROGRAM=$(abspath $(VENV)/bin/ninja) \
 	  -DHARVEST_CONNECT_TESTS=ON -DHARVEST_CONNECT_SANITIZE=$(SANITIZE)
 	$(CMAKE) --build $(CPP_BUILD) -j $(JOBS) --target crypto_bench

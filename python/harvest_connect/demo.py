@@ -23,7 +23,7 @@ import time
 import urllib.request
 from collections import defaultdict
 from pathlib import Path
-from typing import Dict, List, Optional, TextIO
+from typing import Dict, Optional, TextIO
 
 from . import _core, authorization
 from .testing import HarvestEmulator

@@ -5,7 +5,9 @@ that records what passed through (so that the secrets scan knows every secret)."
 from __future__ import annotations
 
 import http.server
+import subprocess
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -24,6 +26,19 @@ def follow(url: str, timeout: float = 10) -> Tuple[int, str]:
             return r.status, r.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode()
+
+
+def printed_url(proc: "subprocess.Popen[str]", timeout: float = 30) -> str:
+    """The authorization address `harvest-connect authorize --no-browser` prints on stderr."""
+    assert proc.stderr is not None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if not line:
+            break
+        if line.startswith("http"):
+            return line.strip()
+    raise AssertionError("the CLI printed no address")
 
 
 def with_query(url: str, **changes: Optional[str]) -> str:

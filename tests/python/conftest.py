@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Callable, Iterator, List
+import uuid
+from typing import TYPE_CHECKING, Any, Callable, Iterator, List
 
 import pytest
 
@@ -17,19 +18,23 @@ from harvest_connect.testing import HarvestEmulator
 
 from _harvest_support import Env, make_env
 
+if TYPE_CHECKING:
+    from _postgres_support import PostgresCluster
+
 # What the engine, the CLI and the standard library's urllib read from the environment and
 # what must therefore never leak in from the shell that runs the tests: every
 # HARVEST_CONNECT_* variable (key, key file, home, contact, proxy loopback, core dumps, ...),
 # every *_proxy variable (the client's HTTPS_PROXY/HTTP_PROXY/NO_PROXY and urllib's
 # all_proxy, in either case), the extra trust the client loads (SSL_CERT_FILE/SSL_CERT_DIR)
 # and the XDG directories the default store and key file fall back to
-# (cpp/src/store/paths.cpp).
-ISOLATED_PREFIX = "HARVEST_CONNECT_"
+# (cpp/src/store/paths.cpp), and every PG* variable libpq reads (PGPASSFILE, PGHOST,
+# PGPASSWORD, PGSSLMODE, ...: a PostgreSQL store must reach only the tests' own cluster).
+ISOLATED_PREFIXES = ("HARVEST_CONNECT_", "PG")
 ISOLATED_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR", "XDG_DATA_HOME", "XDG_CONFIG_HOME")
 
 
 def isolated_variable(name: str) -> bool:
-    return name.startswith(ISOLATED_PREFIX) or name.lower().endswith("_proxy") or name in ISOLATED_VARIABLES
+    return name.startswith(ISOLATED_PREFIXES) or name.lower().endswith("_proxy") or name in ISOLATED_VARIABLES
 
 
 def _isolate(mp: pytest.MonkeyPatch, home: Path) -> None:
@@ -139,3 +144,38 @@ def harvest_env(emulator: EmulatorFactory, tmp_path: Path,
     yield make
     for e in made:
         e.store.close()
+
+
+# --- PostgreSQL ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def postgres_cluster(isolated_session: Path,
+                     tmp_path_factory: pytest.TempPathFactory) -> Iterator["PostgresCluster"]:
+    """A private PostgreSQL cluster for the whole run (tests/support/postgres_cluster.py): on
+    127.0.0.1 and a free port, run by an unprivileged account, its passwords only in its
+    pgpass file; stopped at the end of the session (and by atexit should that not run).
+    Started on first use only, so runs that need no PostgreSQL pay nothing. A machine without
+    Debian's postgresql package fails here, naming it: make test-deps installs it."""
+    from _postgres_support import PostgresCluster, cluster_unavailable  # imported only when used
+
+    missing = cluster_unavailable()
+    if missing is not None:
+        pytest.fail(missing)
+    cluster = PostgresCluster(tmp_path_factory.mktemp("postgres"))
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.close()
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster: "PostgresCluster", monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A new, empty database of its own for one test, as a password-less URL
+    (postgresql://harvest_connect@127.0.0.1:PORT/t_...); PGPASSFILE is set for the test and the
+    processes it starts, so libpq finds the password. Dropped afterwards."""
+    name = "t_" + uuid.uuid4().hex[:16]
+    url = postgres_cluster.create_database(name)
+    monkeypatch.setenv("PGPASSFILE", str(postgres_cluster.pgpass))
+    yield url
+    postgres_cluster.drop_database(name)

@@ -12,7 +12,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 import types
 from pathlib import Path
 from typing import Iterator
@@ -22,7 +21,7 @@ import pytest
 import harvest_connect as hc
 from harvest_connect import authorization
 
-from _oauth_support import make_cli_home, make_setup, query
+from _oauth_support import make_cli_home, make_setup, printed_url, query
 
 
 class _Unreadable(io.StringIO):
@@ -146,21 +145,9 @@ def _cli(home: Path, *args: str) -> Iterator[subprocess.Popen]:
                 proc.communicate()
 
 
-def _printed_url(proc: subprocess.Popen) -> str:
-    assert proc.stderr is not None
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        line = proc.stderr.readline()
-        if not line:
-            break
-        if line.startswith("http"):
-            return line.strip()
-    raise AssertionError("the CLI printed no address")
-
-
 def test_cli_paste_prints_the_address_and_takes_the_pasted_one(home, emu):
     with _cli(home, "authorize", "acme", "--paste") as proc:
-        url = _printed_url(proc)
+        url = printed_url(proc)
         redirect = emu.approve(url)
         out, err = proc.communicate(redirect + "\n", timeout=30)
     assert proc.returncode == 0, err
@@ -174,7 +161,7 @@ def test_cli_paste_prints_the_address_and_takes_the_pasted_one(home, emu):
 
 def test_cli_paste_with_a_denied_consent_stores_nothing(home, emu):
     with _cli(home, "authorize", "acme", "--paste") as proc:
-        url = _printed_url(proc)
+        url = printed_url(proc)
         out, err = proc.communicate(emu.deny(url) + "\n", timeout=30)
     assert proc.returncode != 0
     assert "authorized" not in out

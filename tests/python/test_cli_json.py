@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Set
 
@@ -19,6 +18,8 @@ import harvest_connect as hc
 from harvest_connect import cli, errors
 from harvest_connect.cli import exit_codes
 from harvest_connect.testing import HarvestEmulator
+
+from _oauth_support import printed_url
 
 PASSPHRASE = "json-cli-passphrase-QUUX-7777"
 
@@ -79,18 +80,6 @@ LEAF_COMMANDS = _leaf_commands(cli.build_parser(), [])
 COMMAND_WORDS = {word for command in LEAF_COMMANDS for word in command.split()}
 
 
-def _printed_url(proc: "subprocess.Popen[str]") -> str:
-    assert proc.stderr is not None
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        line = proc.stderr.readline()
-        if not line:
-            break
-        if line.startswith("http"):
-            return line.strip()
-    raise AssertionError("the CLI printed no address")
-
-
 def _first_document(proc: "subprocess.Popen[str]") -> Any:
     """The JSON document a long-running command printed first (read line by line until whole)."""
     assert proc.stdout is not None
@@ -144,7 +133,7 @@ def test_every_command_prints_one_json_document_and_no_secret(home: Path, emu: H
 
     # authorize --paste: the link and the prompt go to stderr, stdout holds the result only.
     with run.popen("authorize", "acme", "--paste", "--json") as proc:
-        url = _printed_url(proc)
+        url = printed_url(proc)
         out, err = proc.communicate(emu.approve(url) + "\n", timeout=60)
     run._check(["authorize"], out, err)
     assert proc.returncode == 0, err
@@ -272,7 +261,7 @@ def test_ctrl_c_while_authorize_waits_exits_130_without_a_traceback(home: Path, 
     _with_connection(home, emu, "ctrl-c-client-secret", "24680")
     args = ["authorize", "acme", "--no-browser", "--timeout", "120"] + (["--json"] if json_output else [])
     with Cli(home, []).popen(*args) as proc:
-        _printed_url(proc)  # it now waits for the browser
+        printed_url(proc)  # it now waits for the browser
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, (out, err)

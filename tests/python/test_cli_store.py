@@ -93,6 +93,18 @@ def test_secrets_on_argv_are_refused(home, args):
     assert not (home / "store.db").exists()
 
 
+def test_a_client_id_that_begins_with_a_dash_is_taken_as_the_value(home):
+    # Harvest's client IDs are random URL-safe base64: one in 64 begins with "-", which
+    # argparse alone would take for an option ("expected one argument").
+    ok(run(home, "clients", "add", "app", "--client-id", "-lqVUksbhHwaj0WDk", "--client-secret-stdin",
+           stdin=CLIENT_SECRET + "\n"))
+    ok(run(home, "clients", "edit", "app", "--client-id", "--dash-dash-id"))
+    assert json.loads(ok(run(home, "clients", "list", "--json")).stdout)[0]["client_id"] == "--dash-dash-id"
+    # An option name after --client-id is still a missing value, and "--" still ends options.
+    proc = run(home, "clients", "add", "x", "--client-id", "--client-secret-stdin")
+    assert proc.returncode == 2 and "expected one argument" in proc.stderr
+
+
 def test_no_terminal_and_no_stdin_flag_is_bad_input(home):
     proc = run(home, "clients", "add", "x", "--client-id", "c")
     assert proc.returncode == 2 and "--client-secret-stdin" in proc.stderr

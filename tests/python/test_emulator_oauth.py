@@ -7,7 +7,6 @@ import base64
 import hashlib
 import html.parser
 import secrets
-import urllib.parse
 
 import pytest
 

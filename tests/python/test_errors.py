@@ -44,7 +44,7 @@ def test_api_errors_carry_the_status():
 def test_an_unexpected_cpp_exception_is_still_a_harvest_connect_error():
     with pytest.raises(hc.HarvestConnectError) as info:
         _core._raise_for_test("no such kind", "x", 0)
-    assert not type(info.value) is RuntimeError
+    assert type(info.value) is not RuntimeError
     assert "internal error" in str(info.value)
 
 

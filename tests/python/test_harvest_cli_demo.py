@@ -15,7 +15,6 @@ from typing import Callable, List
 import pytest
 
 import harvest_connect as hc
-from harvest_connect import cli
 
 from _harvest_support import Env, revoke_by_replaying_the_code
 

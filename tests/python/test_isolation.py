@@ -89,6 +89,15 @@ def test_the_shells_settings_never_reach_a_test_nor_its_store(tmp_path: Path) ->
         "HARVEST_CONNECT_A_FUTURE_SETTING": "1",  # every HARVEST_CONNECT_* goes, not a list of them
         "SSL_CERT_FILE": str(user / "company-ca.pem"),
         "SSL_CERT_DIR": str(user / "certs"),
+        # libpq's settings: a PostgreSQL store must reach only the tests' own cluster.
+        "PGPASSFILE": str(user / "pgpass"),
+        "PGHOST": "db.example.com",
+        "PGPORT": "6432",
+        "PGUSER": "developer",
+        "PGPASSWORD": "developer-db-password",
+        "PGDATABASE": "production",
+        "PGSERVICEFILE": str(user / "pg_service.conf"),
+        "PGSSLMODE": "disable",
     }
     for name in ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
         planted[name] = "http://proxy.invalid:3128"

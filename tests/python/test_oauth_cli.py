@@ -7,14 +7,13 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 import harvest_connect as hc
 
-from _oauth_support import make_cli_home, query
+from _oauth_support import make_cli_home, printed_url, query
 
 
 @pytest.fixture
@@ -33,13 +32,7 @@ def cli(home: Path, *args: str) -> subprocess.Popen:
 def test_no_browser_prints_the_address_and_takes_the_pasted_one(home, emu):
     proc = cli(home, "authorize", "acme", "--no-browser", "--timeout", "30")
     assert proc.stderr is not None and proc.stdin is not None
-    url = ""
-    deadline = time.monotonic() + 20
-    while not url and time.monotonic() < deadline:
-        line = proc.stderr.readline()
-        if line.startswith("http"):
-            url = line.strip()
-    assert url, "the CLI printed no address"
+    url = printed_url(proc)
     redirect = emu.approve(url)
     proc.stdin.write(redirect + "\n")
     proc.stdin.flush()

@@ -18,7 +18,7 @@ import pytest
 import harvest_connect as hc
 from harvest_connect import authorization
 
-from _oauth_support import FakeBrowser, Setup, follow, make_setup, query, with_query
+from _oauth_support import Setup, follow, make_setup, query, with_query
 
 
 @pytest.fixture(scope="module")

@@ -33,7 +33,7 @@ import harvest_connect as hc
 from harvest_connect import authorization
 from harvest_connect.testing import HarvestEmulator
 
-from _oauth_support import make_setup, query
+from _oauth_support import make_setup, printed_url, query
 
 PROXY_USER = "proxyuser"
 PROXY_PASSWORD = "pr0xy-S3cret-w0rd"  # must never be printed, logged or shown in a repr
@@ -56,7 +56,8 @@ class TinyProxy:
     def __init__(self, directory: Path, connect_ports: List[int], auth: Optional[Tuple[str, str]] = None) -> None:
         # Not skipped when missing: `make test` installs it (TEST_SYSTEM_PACKAGES), and a skip
         # would hide that the proxy support went untested.
-        assert shutil.which("tinyproxy"), "tinyproxy is not installed: run `make test-deps` (or apt-get install tinyproxy)"
+        assert shutil.which("tinyproxy"), \
+            "tinyproxy is not installed: run `make test-deps` (or apt-get install tinyproxy)"
         directory.mkdir(parents=True, exist_ok=True)
         self.log = directory / "tinyproxy.log"
         self.auth = auth
@@ -397,13 +398,7 @@ def test_every_network_cli_command_takes_ca_file(tmp_path, emu):
         proc = subprocess.Popen([sys.executable, "-m", "harvest_connect.cli", *args], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         assert proc.stderr is not None and proc.stdin is not None
-        url = ""
-        deadline = time.monotonic() + 20
-        while not url and time.monotonic() < deadline:
-            line = proc.stderr.readline()
-            if line.startswith("http"):
-                url = line.strip()
-        assert url, "the CLI printed no address"
+        url = printed_url(proc)
         redirect = emu.approve(url)
         proc.stdin.write(redirect + "\n")
         proc.stdin.flush()

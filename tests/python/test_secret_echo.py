@@ -98,6 +98,7 @@ class EchoServer:
         self.error_code: Optional[str] = "invalid_request"  # None: echo in "error" too
         self.issued = 0
         self.answer: Optional[Dict[str, object]] = None  # a 200 answer to every API GET instead
+        self.records: Optional[List[Dict[str, object]]] = None  # with answer None: a one-page list of these
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -149,6 +150,14 @@ class EchoServer:
 
             def do_GET(self) -> None:  # noqa: N802
                 secrets = self._collect({})
+                if server.records is not None:
+                    resource = urllib.parse.urlsplit(self.path).path.rsplit("/", 1)[-1]
+                    first = f"{server.url}/v2/{resource}?page=1"
+                    self._answer(200, {resource: server.records, "per_page": 2000, "total_pages": 1,
+                                       "total_entries": len(server.records), "next_page": None,
+                                       "previous_page": None, "page": 1,
+                                       "links": {"first": first, "next": None, "previous": None, "last": first}})
+                    return
                 if server.answer is not None:
                     page = {"users": [server.answer], "per_page": 2000, "total_pages": 1, "total_entries": 1,
                             "next_page": None, "previous_page": None, "page": 1,
@@ -317,3 +326,27 @@ def test_the_cli_prints_no_control_character_of_an_answer(tmp_path, server, caps
         assert not CONTROL.search(out.err.replace("\n", "")), repr(out.err)
     assert json.loads(outputs[0]) == server.answer
     assert "online" in outputs[2] or "Eve" in outputs[2]
+
+
+@pytest.mark.parametrize("records", [
+    [{"id": 1, "{key}": 1}, {"id": 2, "{key}": {"a": 1}}],  # int, then an object: cannot widen
+    [{"id": 1, "{key}": 1}, {"id": 2, "{key}": "text"}],
+    [{"id": 1, "{key}": {"a": 1}}, {"id": 2, "{key}": [1]}],
+])
+def test_a_table_error_quoting_a_field_name_holds_no_secret(tmp_path, server, records):
+    """A table's schema errors name the field, and the field's name is the server's text: a
+    server that names a field after the token in use (inside an escape sequence) must not
+    get it into the exception."""
+    field = f"\x1b[31m{PAT}\x1b]0;{ACCOUNT_ID}\x07"
+    server.records = [{(field if k == "{key}" else k): v for k, v in r.items()} for r in records]
+    with hc.Store.open(tmp_path / "store.db", key=hc.Key.generate()) as store:
+        store.create_token_connection("pat", access_token=PAT, account_id=ACCOUNT_ID, api_url=server.url + "/v2",
+                                      id_url=server.url, user_agent="harvest-connect tests (tests@example.com)")
+        api = store.connection("pat").api(deadline=5.0)
+        with pytest.raises(hc.ApiError) as info:
+            api.arrow("/widgets")
+    texts = texts_of(info.value)
+    assert "record 2" in texts[0] and "[redacted]" in texts[0], texts[0]
+    for text in texts:
+        assert not leaks(text, {PAT, ACCOUNT_ID}), text
+        assert not CONTROL.search(text), repr(text)

@@ -111,7 +111,8 @@ void export_stream(std::unique_ptr<TableStream> stream, ArrowArrayStream* out, S
 
 TableStream::TableStream(const HarvestClient& client, std::string_view path, const QueryParams& params,
                          TableOptions options)
-    : path_(relative_path_of(client, path, params)),
+    : client_(client),
+      path_(relative_path_of(client, path, params)),
       builder_(path_, std::move(options)),
       // Every page is parsed whole by the builder, so the paginator only reads its outline.
       pages_(client.paginate(path, params, PageValidation::left_to_caller)) {
@@ -122,7 +123,11 @@ TableStream::TableStream(const HarvestClient& client, std::string_view path, con
   }
   while (auto batch = read_page()) buffered_.push_back(std::move(*batch));
   schema_ = builder_.schema();
-  for (auto& batch : buffered_) builder_.conform(batch);
+  try {
+    for (auto& batch : buffered_) builder_.conform(batch);
+  } catch (const error& e) {
+    rethrow_scrubbed(e);
+  }
   inferred_done_ = true;
 }
 
@@ -140,13 +145,23 @@ std::shared_ptr<const PageData> TableStream::fetch() {
   }
 }
 
+void TableStream::rethrow_scrubbed(const error& e) const {
+  throw error(e.kind(), client_.scrub(e.what()), e.http_status(), client_.scrub(e.body()), e.server_error(),
+              e.retry_after());
+}
+
 std::optional<RecordBatch> TableStream::read_page() {
   std::shared_ptr<const PageData> page = std::move(first_);
   first_.reset();
   if (!page) page = fetch();
   if (!page) return std::nullopt;
   ++pages_read_;
-  RecordBatch batch = builder_.build(page->body, page->page.resource, pages_read_);
+  RecordBatch batch;
+  try {
+    batch = builder_.build(page->body, page->page.resource, pages_read_);
+  } catch (const error& e) {
+    rethrow_scrubbed(e);
+  }
   rows_read_ += static_cast<std::uint64_t>(batch.rows);
   return batch;
 }

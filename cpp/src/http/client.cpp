@@ -38,6 +38,7 @@
 #include "crypto/detail/openssl_ptr.hpp"
 #include "harvest_connect/crypto/encoding.hpp"
 #include "harvest_connect/error.hpp"
+#include "http/detail/system_ca.hpp"
 
 namespace harvest_connect::http {
 
@@ -220,9 +221,17 @@ struct Client::impl {
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
-    // Honours SSL_CERT_FILE / SSL_CERT_DIR; a machine without a CA store just trusts nothing
-    // from it, which the verification error then explains.
-    if (options.use_system_ca) SSL_CTX_set_default_verify_paths(ctx);
+    // Honours SSL_CERT_FILE / SSL_CERT_DIR; where OpenSSL's compiled-in location does not
+    // exist (the wheel's OpenSSL outside Debian), the distribution's bundle (detail/system_ca.hpp).
+    // A machine without a CA store just trusts nothing from it, which the verification error
+    // then explains.
+    if (options.use_system_ca) {
+      SSL_CTX_set_default_verify_paths(ctx);
+      if (auto bundle = detail::fallback_ca_bundle(detail::openssl_ca_locations(), detail::known_ca_bundles)) {
+        SSL_CTX_load_verify_locations(ctx, bundle->c_str(), nullptr);
+        ERR_clear_error();  // an unreadable bundle trusts nothing more; verification says so
+      }
+    }
     if (!options.ca_file.empty() && SSL_CTX_load_verify_locations(ctx, options.ca_file.c_str(), nullptr) != 1) {
       ERR_clear_error();
       throw error(errc::validation_failed, "cannot load the CA bundle file '" + options.ca_file +

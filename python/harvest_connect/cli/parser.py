@@ -88,6 +88,42 @@ def _add_json_everywhere(parser: argparse.ArgumentParser) -> None:
                 _add_json_everywhere(sub)
 
 
+def _walk(parser: argparse.ArgumentParser) -> List[argparse.ArgumentParser]:
+    parsers = [parser]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in set(action.choices.values()):
+                parsers.extend(_walk(sub))
+    return parsers
+
+
+def join_dash_values(parser: argparse.ArgumentParser, argv: Sequence[str]) -> List[str]:
+    """``--client-id -lqVU…`` as ``--client-id=-lqVU…``.
+
+    argparse takes a value that begins with "-" for an option and fails ("expected one
+    argument"), yet Harvest's client IDs are random URL-safe base64, so one in 64 begins with
+    "-". A value that is not itself one of our option names is joined to the option that
+    expects it; "--" still ends the options."""
+    options = {s for p in _walk(parser) for a in p._actions for s in a.option_strings}
+    takes_value = {s for p in _walk(parser) for a in p._actions if a.nargs is None for s in a.option_strings}
+    out: List[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            out.extend(argv[i:])
+            break
+        following = argv[i + 1] if i + 1 < len(argv) else None
+        if (arg in takes_value and following is not None and following.startswith("-") and following != "--"
+                and following.split("=", 1)[0] not in options):
+            out.append(f"{arg}={following}")
+            i += 2
+            continue
+        out.append(arg)
+        i += 1
+    return out
+
+
 def build_parser(*, json_output: bool = False) -> argparse.ArgumentParser:
     parser_class = _JsonParser if json_output else _Parser
     parser = parser_class(prog="harvest-connect", description="Secure, named connections to the Harvest API.")
@@ -120,7 +156,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     json_output = _wants_json(argv)
     stdout = sys.stdout
     try:
-        args = build_parser(json_output=json_output).parse_args(argv)
+        parser = build_parser(json_output=json_output)
+        args = parser.parse_args(join_dash_values(parser, argv))
         json_output = bool(args.json)
         args.out = Output(json=json_output, stdout=stdout)
         func: Callable[[argparse.Namespace], int] = args.func

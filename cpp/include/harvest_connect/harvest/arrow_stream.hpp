@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "harvest_connect/error.hpp"
 #include "harvest_connect/harvest/arrow_c_abi.hpp"
 #include "harvest_connect/harvest/client.hpp"
 #include "harvest_connect/harvest/paginator.hpp"
@@ -50,7 +51,11 @@ class TableStream {
  private:
   [[nodiscard]] std::optional<RecordBatch> read_page();
   [[nodiscard]] std::shared_ptr<const PageData> fetch();
+  // The builder's errors quote what the server wrote (field names): scrubbed of the
+  // connection's secrets and control characters like every other server text.
+  [[noreturn]] void rethrow_scrubbed(const error& e) const;
 
+  HarvestClient client_;  // a handle on the client's shared state: for scrub()
   std::string path_;  // relative to the API URL, for messages
   TableBuilder builder_;
   Paginator pages_;
