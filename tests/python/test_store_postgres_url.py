@@ -8,39 +8,23 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Iterator, Tuple
+from typing import Tuple
 
 import pytest
 
 import harvest_connect as hc
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
-from postgres_cluster import PostgresCluster, available  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresCluster]:
-    missing = available()
-    if missing:
-        pytest.fail(f"no PostgreSQL to test with: {missing}")
-    c = PostgresCluster(tmp_path_factory.mktemp("postgres"))
-    c.start()
-    yield c
-    c.close()
+from _postgres_support import PostgresCluster
 
 
 @pytest.fixture
-def pg(cluster: PostgresCluster, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Tuple[str, str]:
-    """(URL of a fresh database, the role's password); PGPASSFILE set."""
-    name = "t_" + os.urandom(6).hex()
-    url = cluster.create_database(name)
-    monkeypatch.setenv("PGPASSFILE", str(cluster.pgpass))
+def pg(postgres_url: str, postgres_cluster: PostgresCluster) -> Tuple[str, str]:
+    """(URL of a fresh database (conftest's postgres_url: PGPASSFILE set), the role's password)."""
     password = ""
-    for line in cluster.pgpass.read_text().splitlines():
+    for line in postgres_cluster.pgpass.read_text().splitlines():
         if ":harvest_connect:" in line:
             password = line.rsplit(":", 1)[1]
-    request.addfinalizer(lambda: cluster.drop_database(name))
-    return url, password
+    return postgres_url, password
 
 
 def with_password(url: str, password: str) -> str:
@@ -106,8 +90,9 @@ def test_the_cli_takes_a_url(pg: Tuple[str, str], tmp_path: Path) -> None:
         assert proc.returncode == 2 and "~/.pgpass" in proc.stderr, proc.stderr
 
 
-def test_a_server_restart_is_a_clear_error_then_the_next_call_works(cluster: PostgresCluster, pg: Tuple[str, str],
-                                                                     key: hc.Key) -> None:
+def test_a_server_restart_is_a_clear_error_then_the_next_call_works(postgres_cluster: PostgresCluster,
+                                                                     pg: Tuple[str, str], key: hc.Key) -> None:
+    cluster = postgres_cluster
     url, password = pg
     with hc.Store.open(url, key=key) as store:
         store.create_oauth_client("app", client_id="id-1", client_secret="postgres-client-secret-2")
