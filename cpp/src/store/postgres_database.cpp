@@ -354,8 +354,8 @@ class PostgresDatabase final : public DatabaseBackend {
                                      "than the busy timeout); try again");
     if (code == "42501")
       throw error(errc::store_error, std::string(what) + " (" + server_ + "): " + msg +
-                                         " (grant the store's role SELECT, INSERT, UPDATE, DELETE on its tables, and "
-                                         "CREATE on the schema for the first open)");
+                                         " (grant the store's role USAGE on its schema and SELECT, INSERT, UPDATE, "
+                                         "DELETE on its tables; the first open needs CREATE on the schema)");
     throw error(errc::store_error, std::string(what) + " (PostgreSQL store at " + server_ + "): " + msg);
   }
 
