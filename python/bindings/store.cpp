@@ -12,6 +12,8 @@
 #include "harvest_connect/model/http_settings.hpp"
 #include "harvest_connect/model/oauth_client.hpp"
 #include "harvest_connect/model/redacted.hpp"
+#include "harvest_connect/store/location.hpp"
+#include "harvest_connect/store/options.hpp"
 #include "harvest_connect/store/secret_scan.hpp"
 #include "harvest_connect/store/store.hpp"
 #include "py_connection.hpp"
@@ -217,12 +219,24 @@ void register_store(py::module_& mod) {
         },
         py::arg("path") = py::none(), py::kw_only(), py::arg("key") = py::none(), py::arg("passphrase") = py::none(),
         py::arg("key_file") = py::none(),
-        "Open (or create) a store. Key sources, first that is set: key, passphrase, key_file, "
+        "Open (or create) a store: path is a SQLite file or a PostgreSQL URL (postgresql://user@host/db?"
+        "sslmode=verify-full; the password from ~/.pgpass, PGPASSFILE or PGPASSWORD); without one, "
+        "HARVEST_CONNECT_STORE, else the default file. Key sources, first that is set: key, passphrase, key_file, "
         "HARVEST_CONNECT_KEY, HARVEST_CONNECT_KEY_FILE, the default key file. Raises KeyMismatchError when the key "
-        "is not the store's.")
+        "is not the store's, NetworkError when a PostgreSQL server cannot be reached.")
       .def("close", &Store::close, "Close the store; later calls raise. Safe to call twice.")
       .def_property_readonly("closed", &Store::closed, "Whether close() was called.")
-      .def_property_readonly("path", &Store::path, "The database file.")
+      .def_property_readonly(
+          "path",
+          [](const Store& s) -> std::optional<std::filesystem::path> {
+            if (s.path().empty()) return std::nullopt;
+            return s.path();
+          },
+          "The database file; None for a PostgreSQL store (see location).")
+      .def_property_readonly("location", &Store::location,
+                             "Where the store lives: the file, or the database URL without its password.")
+      .def_property_readonly(
+          "backend", [](const Store& s) { return std::string(s.backend()); }, "'sqlite' or 'postgresql'.")
       .def_property_readonly("key_id", &Store::key_id, "The master key's id (not secret).")
       .def_property_readonly("store_id", &Store::store_id, "The store's random id (not secret).")
       .def_property_readonly("schema_version", &Store::schema_version, "The schema version.")
@@ -409,6 +423,11 @@ void register_store(py::module_& mod) {
       "store's files (the demo's check).");
   mod.def("default_store_path", &store::default_store_path,
           "Where Store.open() keeps the store by default (HARVEST_CONNECT_HOME, else the XDG data directory).");
+  mod.def("default_store_location", &store::default_store_location,
+          "Where Store.open() finds the store without a path: HARVEST_CONNECT_STORE (a path or a PostgreSQL URL), "
+          "else default_store_path().");
+  mod.def("is_database_url", [](const std::string& s) { return store::is_database_url(s); }, py::arg("location"),
+          "Whether location is a PostgreSQL URL (postgresql:// or postgres://) rather than a file path.");
   mod.def("default_key_file_path", &store::default_key_file_path,
           "The default key file (HARVEST_CONNECT_HOME, else the XDG config directory).");
   mod.def("default_user_agent", &m::default_user_agent,

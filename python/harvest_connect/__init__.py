@@ -23,8 +23,10 @@ from ._core import (  # noqa: E402
     Store,
     TestResult,
     default_key_file_path,
+    default_store_location,
     default_store_path,
     default_user_agent,
+    is_database_url,
 )
 from .client import HarvestClient, connect
 from .pull import Pull
@@ -85,6 +87,8 @@ __all__ = [
     "report_windows",
     "TestResult",
     "default_store_path",
+    "default_store_location",
+    "is_database_url",
     "default_key_file_path",
     "default_user_agent",
     "HarvestConnectError",

@@ -73,12 +73,12 @@ def connection_html(self: "Connection") -> str:
 def store_html(self: "Store") -> str:
     """A store: its file, and a table each of its connections and OAuth clients."""
     if self.closed:
-        return f'<div class="hc-store"><p><b>Store</b> {_e(self.path)} (closed)</p></div>'
+        return f'<div class="hc-store"><p><b>Store</b> {_e(self.location)} (closed)</p></div>'
     conns = [[_e(c.name), status_badge(c.status), _e(c.oauth_client or "(personal access token)"),
               _e(c.api_url), _e(_when(c.token_expires_at))] for c in self.connections()]
     clients = [[_e(c.name), _e(c.provider), _e(c.client_id), _e(c.redirect_uri or "-")]
                for c in self.oauth_clients()]
-    return (f'<div class="hc-store"><p><b>Store</b> {_e(self.path)}</p>'
+    return (f'<div class="hc-store"><p><b>Store</b> {_e(self.location)}</p>'
             f"<p>Connections ({len(conns)})</p>"
             + _table(["Name", "Status", "OAuth client", "API URL", "Token expires"], conns)
             + f"<p>OAuth clients ({len(clients)})</p>"

@@ -59,6 +59,27 @@ struct Edit {
 
 class StoreIntegrity : public StoreTest {
  protected:
+  // SQL literals that differ between the backends.
+  std::string blob_literal(const std::string& hex) const {
+    return backend == Backend::postgres ? "'\\x" + hex + "'::bytea" : "x'" + hex + "'";
+  }
+  std::string text_as_blob(const std::string& text) const {
+    return backend == Backend::postgres ? "convert_to('" + text + "', 'UTF8')" : "CAST('" + text + "' AS BLOB)";
+  }
+  std::string char_function() const { return backend == Backend::postgres ? "chr" : "char"; }
+  // The store's columns of `table`, in order.
+  std::vector<std::string> store_columns(const std::string& table) {
+    if (backend == Backend::sqlite) return columns_of(path, table);
+    hc::store::detail::Database db;
+    db.open_url(url, 5000);
+    auto st = db.prepare(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND "
+        "table_name = ? ORDER BY ordinal_position");
+    st.bind(1, table);
+    std::vector<std::string> out;
+    while (st.step()) out.push_back(st.text(0));
+    return out;
+  }
   // Two clients, an OAuth connection with tokens, a personal-token connection, and a
   // pending authorization of the OAuth connection.
   void populate() {
@@ -90,7 +111,11 @@ class StoreIntegrity : public StoreTest {
   }
 };
 
-TEST_F(StoreIntegrity, EveryColumnOfEveryTableIsAuthenticated) {
+// StoreIntegrity's TEST_Fs are about the SQLite file (ATTACH, older versions).
+using StoreIntegrityBackends = OverBackends<StoreIntegrity>;
+INSTANTIATE_TEST_SUITE_P(Backends, StoreIntegrityBackends, both_backends, backend_name);
+
+TEST_P(StoreIntegrityBackends, EveryColumnOfEveryTableIsAuthenticated) {
   const std::string acme = "name = 'acme'";
   const std::string pending = "1 = 1";
   const std::string acme_pull = "connection_id = (SELECT id FROM connections WHERE name = 'acme')";
@@ -118,14 +143,15 @@ TEST_F(StoreIntegrity, EveryColumnOfEveryTableIsAuthenticated) {
        {{"uid", {"uid = 'ffff' || substr(uid, 5)", acme, "acme"}},
         {"name", {"name = 'renamed'", acme, "renamed"}},
         {"oauth_client_id", {"oauth_client_id = (SELECT id FROM oauth_clients WHERE name = 'other')", acme, "acme"}},
-        {"personal_access_token", {"personal_access_token = personal_access_token || x'00'", "name = 'pat'", "pat"}},
+        {"personal_access_token",
+         {"personal_access_token = personal_access_token || " + blob_literal("00"), "name = 'pat'", "pat"}},
         {"account_id", {"account_id = (SELECT account_id FROM connections WHERE name = 'pat')", acme, "acme"}},
         {"user_agent", {"user_agent = NULL", acme, "acme"}},
         {"api_url", {"api_url = 'https://evil.example/v2'", acme, "acme"}},
         {"id_url", {"id_url = 'https://evil.example'", acme, "acme"}},
         {"status", {"status = 'authorized'", acme, "acme"}},
         {"access_token", {"access_token = NULL", acme, "acme"}},
-        {"refresh_token", {"refresh_token = refresh_token || x'00'", acme, "acme"}},
+        {"refresh_token", {"refresh_token = refresh_token || " + blob_literal("00"), acme, "acme"}},
         {"token_expires_at", {"token_expires_at = token_expires_at + 1", acme, "acme"}},
         {"last_error", {"last_error = ''", acme, "acme"}},  // empty is not NULL, nor the old text
         {"created_at", {"created_at = created_at - 1", acme, "acme"}},
@@ -134,7 +160,7 @@ TEST_F(StoreIntegrity, EveryColumnOfEveryTableIsAuthenticated) {
       {"pending_authorizations",
        {{"uid", {"uid = 'ffff' || substr(uid, 5)", pending, ""}},
         {"connection_id", {"connection_id = (SELECT id FROM connections WHERE name = 'pat')", pending, ""}},
-        {"state_hash", {"state_hash = x'" + sha256_hex(state_b) + "'", pending, ""}},
+        {"state_hash", {"state_hash = " + blob_literal(sha256_hex(state_b)), pending, ""}},
         {"code_verifier", {"code_verifier = NULL", pending, ""}},
         {"redirect_uri", {"redirect_uri = 'http://127.0.0.1:9/evil'", pending, ""}},
         {"created_at", {"created_at = created_at + 1", pending, ""}},
@@ -155,7 +181,7 @@ TEST_F(StoreIntegrity, EveryColumnOfEveryTableIsAuthenticated) {
   };
   populate();
   const fs::path pristine = dir / "pristine.db";
-  fs::copy_file(path, pristine);
+  if (backend == Backend::sqlite) fs::copy_file(path, pristine);
   // connections.type has CHECK (type = 'harvest'): no other value can be stored in it.
   const std::set<std::string> unchangeable{"connections.type"};
   {
@@ -166,7 +192,7 @@ TEST_F(StoreIntegrity, EveryColumnOfEveryTableIsAuthenticated) {
   }
   for (const auto& [table, by_column] : edits) {
     std::set<std::string> expected;
-    for (const auto& col : columns_of(path, table))
+    for (const auto& col : store_columns(table))
       if (col != "id" && col != "row_mac" && !unchangeable.count(table + "." + col)) expected.insert(col);
     std::set<std::string> covered;
     for (const auto& [col, _] : by_column) covered.insert(col);
@@ -176,10 +202,15 @@ TEST_F(StoreIntegrity, EveryColumnOfEveryTableIsAuthenticated) {
   for (const auto& [table, by_column] : edits) {
     for (const auto& [column, edit] : by_column) {
       SCOPED_TRACE(table + "." + column);
-      fs::remove(path);
-      fs::copy_file(pristine, path);
+      if (backend == Backend::sqlite) {
+        fs::remove(path);
+        fs::copy_file(pristine, path);
+      } else {  // the same records again, in an emptied schema
+        store_sql("DROP SCHEMA " + schema + " CASCADE; CREATE SCHEMA " + schema);
+        populate();
+      }
       std::string uid_before;
-      sql(path, "UPDATE " + table + " SET " + edit.set + " WHERE " + edit.where);
+      store_sql("UPDATE " + table + " SET " + edit.set + " WHERE " + edit.where);
       auto s = open(key);
       if (table == "oauth_clients") {
         auto e = expect_error(errc::decryption_failed, [&] { (void)s.oauth_client(edit.shown_name); });
@@ -235,9 +266,9 @@ TEST_F(StoreIntegrity, EveryColumnOfEveryTableIsAuthenticated) {
   }
 }
 
-TEST_F(StoreIntegrity, ADeletedTamperedRecordCanBeCreatedAgain) {
+TEST_P(StoreIntegrityBackends, ADeletedTamperedRecordCanBeCreatedAgain) {
   populate();
-  sql(path, "UPDATE connections SET id_url = 'https://evil.example' WHERE name = 'pat'");
+  store_sql("UPDATE connections SET id_url = 'https://evil.example' WHERE name = 'pat'");
   auto s = open(key);
   s.delete_connection("pat");
   EXPECT_TRUE(s.verify().empty());
@@ -249,9 +280,9 @@ TEST_F(StoreIntegrity, ADeletedTamperedRecordCanBeCreatedAgain) {
   EXPECT_EQ(s.connections().size(), 2u);
 }
 
-TEST_F(StoreIntegrity, SwappedNamesAreDetected) {
+TEST_P(StoreIntegrityBackends, SwappedNamesAreDetected) {
   populate();
-  sql(path,
+  store_sql(
       "UPDATE oauth_clients SET name = 'tmp' WHERE name = 'app'; UPDATE oauth_clients SET name = 'app' WHERE name = "
       "'other'; UPDATE oauth_clients SET name = 'other' WHERE name = 'tmp';");
   auto s = open(key);
@@ -262,9 +293,9 @@ TEST_F(StoreIntegrity, SwappedNamesAreDetected) {
   EXPECT_TRUE(names_row(problems, "oauth_client", "other"));
 }
 
-TEST_F(StoreIntegrity, ARepointedConnectionIsDetected) {
+TEST_P(StoreIntegrityBackends, ARepointedConnectionIsDetected) {
   populate();
-  sql(path, "UPDATE connections SET oauth_client_id = (SELECT id FROM oauth_clients WHERE name = 'other') "
+  store_sql("UPDATE connections SET oauth_client_id = (SELECT id FROM oauth_clients WHERE name = 'other') "
             "WHERE name = 'acme'");
   auto s = open(key);
   auto e = expect_error(errc::decryption_failed, [&] { (void)s.credentials("acme"); });
@@ -343,16 +374,16 @@ TEST_F(StoreIntegrity, AStoreLoweredToVersion1IsRefusedNotReAuthenticated) {
   EXPECT_EQ(columns_of(path, "connections").size(), 17u);  // not migrated
 }
 
-TEST_F(StoreIntegrity, TheMetaTableIsBoundToTheKey) {
+TEST_P(StoreIntegrityBackends, TheMetaTableIsBoundToTheKey) {
   populate();
   // The store id is bound into the wrapped data key's associated data.
-  sql(path, "UPDATE meta SET value = CAST('ffffffffffffffffffffffffffffffff' AS BLOB) WHERE key = 'store_id'");
+  store_sql("UPDATE meta SET value = " + text_as_blob("ffffffffffffffffffffffffffffffff") + " WHERE key = 'store_id'");
   expect_error(errc::decryption_failed, [&] { (void)open(key); });
 }
 
-TEST_F(StoreIntegrity, ATamperedNameReachesNoMessageRaw) {
+TEST_P(StoreIntegrityBackends, ATamperedNameReachesNoMessageRaw) {
   populate();
-  sql(path, "UPDATE connections SET name = 'acme' || char(27) || '[2J' WHERE name = 'acme'");
+  store_sql("UPDATE connections SET name = 'acme' || " + char_function() + "(27) || '[2J' WHERE name = 'acme'");
   auto s = open(key);
   auto e = expect_error(errc::decryption_failed, [&] { (void)s.connections(); });
   EXPECT_EQ(std::string(e.what()).find('\x1b'), std::string::npos);

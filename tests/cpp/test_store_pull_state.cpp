@@ -32,9 +32,12 @@ class StorePullState : public StoreTest {
   }
 };
 
+using StorePullStateBackends = OverBackends<StorePullState>;
+INSTANTIATE_TEST_SUITE_P(Backends, StorePullStateBackends, both_backends, backend_name);
+
 }  // namespace
 
-TEST_F(StorePullState, AStateIsSavedPerConnectionAndReadBack) {
+TEST_P(StorePullStateBackends, AStateIsSavedPerConnectionAndReadBack) {
   {
     auto s = populated();
     EXPECT_FALSE(s.pull_state("acme", "daily").has_value());
@@ -55,7 +58,7 @@ TEST_F(StorePullState, AStateIsSavedPerConnectionAndReadBack) {
   EXPECT_TRUE(s.verify().empty());
 }
 
-TEST_F(StorePullState, SavingAgainMovesTheMarkInPlace) {
+TEST_P(StorePullStateBackends, SavingAgainMovesTheMarkInPlace) {
   auto s = populated();
   s.save_pull_state("acme", state("daily", "/time_entries", 100, {{1, 100}}));
   s.save_pull_state("acme", state("daily", "/time_entries", 200, {}));
@@ -66,7 +69,7 @@ TEST_F(StorePullState, SavingAgainMovesTheMarkInPlace) {
   EXPECT_TRUE(s.verify().empty());
 }
 
-TEST_F(StorePullState, AnotherPathUnderTheSameNameIsRefused) {
+TEST_P(StorePullStateBackends, AnotherPathUnderTheSameNameIsRefused) {
   auto s = populated();
   s.save_pull_state("acme", state("daily", "/time_entries", 100));
   auto e = expect_error(errc::validation_failed, [&] { s.save_pull_state("acme", state("daily", "/projects", 200)); });
@@ -75,7 +78,7 @@ TEST_F(StorePullState, AnotherPathUnderTheSameNameIsRefused) {
   EXPECT_EQ(s.pull_state("acme", "daily")->mark, 100);  // unchanged
 }
 
-TEST_F(StorePullState, DeletingAStateOrItsConnectionForgetsIt) {
+TEST_P(StorePullStateBackends, DeletingAStateOrItsConnectionForgetsIt) {
   auto s = populated();
   s.save_pull_state("acme", state("daily", "/time_entries", 100));
   s.save_pull_state("acme", state("weekly", "/time_entries", 100));
@@ -84,22 +87,15 @@ TEST_F(StorePullState, DeletingAStateOrItsConnectionForgetsIt) {
   EXPECT_FALSE(s.delete_pull_state("acme", "weekly"));
   EXPECT_FALSE(s.pull_state("acme", "weekly").has_value());
   s.delete_connection("acme");
-  sql(path, "SELECT 1");  // the file is consistent for another reader
+  store_sql("SELECT 1");  // the store is consistent for another reader
   s.create_connection(connection("acme", "app", "123"));
   EXPECT_FALSE(s.pull_state("acme", "daily").has_value());  // not inherited by a new connection of that name
   EXPECT_TRUE(s.pull_state("other", "daily").has_value());
   s.close();
-  sqlite3* h = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &h), SQLITE_OK);
-  sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(h, "SELECT count(*) FROM pull_states", -1, &st, nullptr);
-  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(st, 0), 1);  // the deleted connection's row is gone from the file
-  sqlite3_finalize(st);
-  sqlite3_close(h);
+  EXPECT_EQ(store_query_int("SELECT count(*) FROM pull_states"), 1);  // the deleted connection's row is gone
 }
 
-TEST_F(StorePullState, NamesAndPathsAreValidated) {
+TEST_P(StorePullStateBackends, NamesAndPathsAreValidated) {
   auto s = populated();
   for (const std::string& bad :
        std::vector<std::string>{"", "has space", "tab\there", std::string(101, 'a'), "caf\xc3\xa9", "a'b"}) {

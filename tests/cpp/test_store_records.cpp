@@ -5,9 +5,10 @@ using namespace store_test;
 namespace m = harvest_connect::model;
 using hc::errc;
 
-using StoreRecords = StoreTest;
+using StoreRecords = OverBackends<>;
+INSTANTIATE_TEST_SUITE_P(Backends, StoreRecords, both_backends, backend_name);
 
-TEST_F(StoreRecords, CreateAndReadAnOAuthClientWithoutItsSecret) {
+TEST_P(StoreRecords, CreateAndReadAnOAuthClientWithoutItsSecret) {
   auto s = open(key);
   auto c = s.create_oauth_client(client("Harvest App"));
   EXPECT_EQ(c.name, "Harvest App");
@@ -20,7 +21,7 @@ TEST_F(StoreRecords, CreateAndReadAnOAuthClientWithoutItsSecret) {
   expect_error(errc::not_found, [&] { (void)s.oauth_client("nope"); });
 }
 
-TEST_F(StoreRecords, DuplicateNamesAreRefusedIgnoringCase) {
+TEST_P(StoreRecords, DuplicateNamesAreRefusedIgnoringCase) {
   auto s = open(key);
   s.create_oauth_client(client("app"));
   auto e = expect_error(errc::duplicate_name, [&] { s.create_oauth_client(client("APP")); });
@@ -36,7 +37,7 @@ TEST_F(StoreRecords, DuplicateNamesAreRefusedIgnoringCase) {
   });
 }
 
-TEST_F(StoreRecords, UnknownClientAndBadFieldsAreValidationErrorsNamingTheField) {
+TEST_P(StoreRecords, UnknownClientAndBadFieldsAreValidationErrorsNamingTheField) {
   auto s = open(key);
   auto e = expect_error(errc::validation_failed, [&] { s.create_connection(connection("acme", "missing", "1")); });
   EXPECT_TRUE(std::string(e.what()).starts_with("oauth_client: ")) << e.what();
@@ -52,7 +53,7 @@ TEST_F(StoreRecords, UnknownClientAndBadFieldsAreValidationErrorsNamingTheField)
   EXPECT_TRUE(s.connections().empty());
 }
 
-TEST_F(StoreRecords, ConnectionDefaultsToHarvestAndNotAuthorized) {
+TEST_P(StoreRecords, ConnectionDefaultsToHarvestAndNotAuthorized) {
   auto s = open(key);
   s.create_oauth_client(client("app"));
   auto c = s.create_connection(connection("acme", "app", "123456"));
@@ -69,7 +70,7 @@ TEST_F(StoreRecords, ConnectionDefaultsToHarvestAndNotAuthorized) {
   EXPECT_EQ(cred.oauth_client->name, "app");
 }
 
-TEST_F(StoreRecords, TokenConnection) {
+TEST_P(StoreRecords, TokenConnection) {
   auto s = open(key);
   m::NewTokenConnection t;
   t.name = "pat";
@@ -83,7 +84,7 @@ TEST_F(StoreRecords, TokenConnection) {
   EXPECT_EQ(s.http_settings("pat").auth_type, "token");
 }
 
-TEST_F(StoreRecords, EditingAClientKeepsItsSecretUnlessANewOneIsGiven) {
+TEST_P(StoreRecords, EditingAClientKeepsItsSecretUnlessANewOneIsGiven) {
   auto s = open(key);
   s.create_oauth_client(client("app"));
   s.create_connection(connection("acme", "app", "1"));
@@ -106,7 +107,7 @@ TEST_F(StoreRecords, EditingAClientKeepsItsSecretUnlessANewOneIsGiven) {
   expect_error(errc::validation_failed, [&] { s.update_oauth_client("renamed", std::move(ch3)); });
 }
 
-TEST_F(StoreRecords, EditingAConnectionNeedsTheAccountIdAndForgetsTokensWhenItChanges) {
+TEST_P(StoreRecords, EditingAConnectionNeedsTheAccountIdAndForgetsTokensWhenItChanges) {
   auto s = open(key);
   s.create_oauth_client(client("app"));
   s.create_connection(connection("acme", "app", "111"));
@@ -132,7 +133,7 @@ TEST_F(StoreRecords, EditingAConnectionNeedsTheAccountIdAndForgetsTokensWhenItCh
   EXPECT_TRUE(std::string(e.what()).starts_with("account_id: "));
 }
 
-TEST_F(StoreRecords, DeletingAClientInUseIsRefusedNamingTheConnections) {
+TEST_P(StoreRecords, DeletingAClientInUseIsRefusedNamingTheConnections) {
   auto s = open(key);
   s.create_oauth_client(client("app"));
   s.create_connection(connection("acme", "app", "1"));
@@ -146,7 +147,7 @@ TEST_F(StoreRecords, DeletingAClientInUseIsRefusedNamingTheConnections) {
   expect_error(errc::not_found, [&] { s.delete_connection("acme"); });
 }
 
-TEST_F(StoreRecords, TokensSavedClearedAndRefreshedUnderTheLock) {
+TEST_P(StoreRecords, TokensSavedClearedAndRefreshedUnderTheLock) {
   auto s = open(key);
   s.create_oauth_client(client("app"));
   s.create_connection(connection("acme", "app", "1"));
@@ -175,7 +176,7 @@ TEST_F(StoreRecords, TokensSavedClearedAndRefreshedUnderTheLock) {
   EXPECT_EQ(c.status, m::ConnectionStatus::not_authorized);
 }
 
-TEST_F(StoreRecords, PendingAuthorizationsAreSingleUseAndExpire) {
+TEST_P(StoreRecords, PendingAuthorizationsAreSingleUseAndExpire) {
   auto s = open(key);
   s.create_oauth_client(client("app"));
   s.create_connection(connection("acme", "app", "1"));
@@ -191,11 +192,11 @@ TEST_F(StoreRecords, PendingAuthorizationsAreSingleUseAndExpire) {
   EXPECT_FALSE(s.take_pending_authorization(state));  // single use
 
   s.create_pending_authorization("acme", state, std::nullopt, "http://127.0.0.1:8765/callback");
-  sql(path, "UPDATE pending_authorizations SET expires_at = 1");
+  store_sql("UPDATE pending_authorizations SET expires_at = 1");
   EXPECT_FALSE(s.take_pending_authorization(state));  // expired
 }
 
-TEST_F(StoreRecords, ClosedStoreRefusesCalls) {
+TEST_P(StoreRecords, ClosedStoreRefusesCalls) {
   auto s = open(key);
   s.close();
   EXPECT_TRUE(s.closed());

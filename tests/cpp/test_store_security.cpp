@@ -12,6 +12,9 @@ namespace m = harvest_connect::model;
 using hc::errc;
 
 using StoreSecurity = StoreTest;
+// What holds for either backend (the rest is about the SQLite file itself).
+using StoreSecurityBackends = OverBackends<>;
+INSTANTIATE_TEST_SUITE_P(Backends, StoreSecurityBackends, both_backends, backend_name);
 
 namespace {
 
@@ -90,7 +93,7 @@ TEST_F(StoreSecurity, WrongKeyFailsAtOpenAndChangesNothing) {
   EXPECT_EQ(open(key).oauth_clients().size(), 1u);
 }
 
-TEST_F(StoreSecurity, AValueMovedToAnotherRowFailsNamingRecordAndFieldOthersStayUsable) {
+TEST_P(StoreSecurityBackends, AValueMovedToAnotherRowFailsNamingRecordAndFieldOthersStayUsable) {
   {
     auto s = open(key);
     s.create_oauth_client(client("app"));
@@ -98,7 +101,7 @@ TEST_F(StoreSecurity, AValueMovedToAnotherRowFailsNamingRecordAndFieldOthersStay
     s.create_connection(connection("beta", "app", "222"));
     s.create_connection(connection("gamma", "app", "333"));
   }
-  sql(path, "UPDATE connections SET account_id = (SELECT account_id FROM connections WHERE name = 'acme') "
+  store_sql("UPDATE connections SET account_id = (SELECT account_id FROM connections WHERE name = 'acme') "
             "WHERE name = 'beta'");
   auto s = open(key);
   // The row's authenticator (test_store_integrity.cpp) catches it first; verify() names
@@ -115,7 +118,7 @@ TEST_F(StoreSecurity, AValueMovedToAnotherRowFailsNamingRecordAndFieldOthersStay
   EXPECT_EQ(problems[1].record, "beta");
   EXPECT_EQ(problems[1].field, "account_id");
   // A moved field (another column of the same row) fails too.
-  sql(path, "UPDATE oauth_clients SET client_secret = (SELECT account_id FROM connections WHERE name = 'gamma')");
+  store_sql("UPDATE oauth_clients SET client_secret = (SELECT account_id FROM connections WHERE name = 'gamma')");
   EXPECT_EQ(s.verify().size(), 4u);  // the client's row and field
   // rotate_data_key refuses and changes nothing while a row or field fails.
   expect_error(errc::decryption_failed, [&] { s.rotate_data_key(); });
@@ -166,7 +169,7 @@ TEST_F(StoreSecurity, NotAStoreIsRefused) {
   expect_error(errc::store_error, [&] { (void)open(key); });
 }
 
-TEST_F(StoreSecurity, TwoProcessesWritingAtOnceLoseNothing) {
+TEST_P(StoreSecurityBackends, TwoProcessesWritingAtOnceLoseNothing) {
   { auto s = open(key); s.create_oauth_client(client("app")); }
   std::vector<pid_t> children;
   for (int p = 0; p < 2; ++p) {

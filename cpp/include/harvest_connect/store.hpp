@@ -1,6 +1,7 @@
 #pragma once
 // The encrypted SQLite store of OAuth clients and connections.
 #include "harvest_connect/store/credentials.hpp"
+#include "harvest_connect/store/location.hpp"
 #include "harvest_connect/store/options.hpp"
 #include "harvest_connect/store/pending_authorization.hpp"
 #include "harvest_connect/store/problem.hpp"

@@ -31,7 +31,8 @@ StoreTokenSource::StoreTokenSource(std::shared_ptr<store::Store> store, std::str
                                    Refresher refresher, std::chrono::seconds leeway)
     : store_(std::move(store)), name_(std::move(connection_name)), refresher_(std::move(refresher)), leeway_(leeway) {
   if (!store_ || !refresher_) throw error(errc::validation_failed, "StoreTokenSource: a store and a refresher are needed");
-  refresh_mutex_ = refresh_mutex_for(store_->path().string() + '\n' + name_);
+  // location(): the file, or the database URL (a PostgreSQL store has no file).
+  refresh_mutex_ = refresh_mutex_for(store_->location() + '\n' + name_);
 }
 
 AccessToken StoreTokenSource::current() {

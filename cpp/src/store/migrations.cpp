@@ -3,13 +3,21 @@
 #include <cstddef>
 
 #include "harvest_connect/error.hpp"
+#include "store/detail/postgres_schema.hpp"
 #include "store/detail/schema.hpp"
 
 namespace harvest_connect::store::detail {
 namespace {
 
-void set_user_version(Database& db, std::size_t version) {
-  db.exec(("PRAGMA user_version = " + std::to_string(version)).c_str());
+// PostgreSQL's steps reach SQLite's latest version: a version added to store/schema.cpp
+// needs its PostgreSQL form in store/postgres_schema.cpp.
+void check_postgres_schema_complete() {
+  int reached = 0;
+  for (const PostgresStep& step : postgres_schema())
+    if (step.version <= latest_schema_version()) reached = step.version;
+  if (reached != latest_schema_version())
+    throw error(errc::internal_error, "the PostgreSQL schema stops at version " + std::to_string(reached) +
+                                          ", SQLite's at " + std::to_string(latest_schema_version()));
 }
 
 }  // namespace
@@ -23,21 +31,28 @@ std::string wrap_context(std::string_view store_id, int schema_version) {
 }
 
 int create_schema(Database& db) {
+  if (db.kind() == BackendKind::postgres) {
+    check_postgres_schema_complete();
+    for (const PostgresStep& step : postgres_schema())
+      if (step.version <= latest_schema_version()) db.exec(step.sql);
+    db.set_schema_version(latest_schema_version());
+    return latest_schema_version();
+  }
   auto all = migrations();
   for (const char* sql : all) db.exec(sql);
-  set_user_version(db, all.size());
+  db.set_schema_version(static_cast<int>(all.size()));
   return static_cast<int>(all.size());
 }
 
-void check_schema_supported(int version, const std::filesystem::path& path) {
+void check_schema_supported(int version, std::string_view location) {
   if (version > latest_schema_version())
-    throw error(errc::store_error, "the store " + path.string() + " has schema version " + std::to_string(version) +
+    throw error(errc::store_error, "the store " + std::string(location) + " has schema version " + std::to_string(version) +
                                        ", newer than this harvest-connect understands (" +
                                        std::to_string(latest_schema_version()) + "); upgrade harvest-connect");
 }
 
 crypto::DataKey unwrap_store_data_key(const crypto::MasterKey& master, crypto::bytes_view wrapped,
-                                      std::string_view store_id, int version, const std::filesystem::path& path) {
+                                      std::string_view store_id, int version, std::string_view location) {
   try {
     return crypto::unwrap_data_key(master, wrapped, wrap_context(store_id, version));
   } catch (const error& e) {
@@ -53,7 +68,7 @@ crypto::DataKey unwrap_store_data_key(const crypto::MasterKey& master, crypto::b
     }
     if (!lowered) throw;
     throw error(errc::decryption_failed,
-                "integrity check failed: the store " + path.string() + " says it has schema version " +
+                "integrity check failed: the store " + std::string(location) + " says it has schema version " +
                     std::to_string(version) +
                     " but its data key belongs to a newer store with authenticated rows: the file was changed "
                     "outside harvest-connect. Nothing was read or written; restore the store from a backup");
@@ -63,10 +78,16 @@ crypto::DataKey unwrap_store_data_key(const crypto::MasterKey& master, crypto::b
 bool upgrade_schema(Database& db, int version, const UpgradeSteps& steps) {
   if (version >= latest_schema_version()) return false;
   Transaction tx(db, Transaction::Kind::immediate);
-  const int current = static_cast<int>(db.pragma_int("user_version"));
-  auto all = migrations();
-  for (std::size_t i = static_cast<std::size_t>(current); i < all.size(); ++i) db.exec(all[i]);
-  set_user_version(db, all.size());
+  const int current = db.schema_version();
+  if (db.kind() == BackendKind::postgres) {
+    check_postgres_schema_complete();
+    for (const PostgresStep& step : postgres_schema())
+      if (step.version > current && step.version <= latest_schema_version()) db.exec(step.sql);
+  } else {
+    auto all = migrations();
+    for (std::size_t i = static_cast<std::size_t>(current); i < all.size(); ++i) db.exec(all[i]);
+  }
+  db.set_schema_version(latest_schema_version());
   if (current < first_authenticated_version) steps.authenticate_existing_rows();
   tx.commit();
   return true;

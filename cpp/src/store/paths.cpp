@@ -1,6 +1,7 @@
 #include <cstdlib>
 
 #include "harvest_connect/error.hpp"
+#include "harvest_connect/store/location.hpp"
 #include "harvest_connect/store/options.hpp"
 
 namespace harvest_connect::store {
@@ -28,6 +29,11 @@ fs::path xdg_dir(const char* var, const char* fallback) {
 fs::path default_store_path() {
   if (std::string h = env(home_env_var); !h.empty()) return fs::path(h) / "store.db";
   return xdg_dir("XDG_DATA_HOME", ".local/share") / "store.db";
+}
+
+std::string default_store_location() {
+  if (std::string s = env(store_env_var); !s.empty()) return s;
+  return default_store_path().string();
 }
 
 fs::path default_key_file_path() {

@@ -136,19 +136,18 @@ void write_pull_state(const PullStateAccess& a, std::int64_t connection_rowid, c
     authenticate_row(a.db, table, a.row_key, a.store_id, rowid);
     return;
   }
-  a.db.prepare(
-        "INSERT INTO pull_states(uid, connection_id, name, path, mark, recent, created_at, updated_at) "
-        "VALUES(?, ?, ?, ?, ?, ?, ?, ?)")
-      .bind(1, crypto::hex_encode(crypto::random_bytes(16)))
+  Statement insert = a.db.prepare(
+      "INSERT INTO pull_states(uid, connection_id, name, path, mark, recent, created_at, updated_at) "
+      "VALUES(?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
+  insert.bind(1, crypto::hex_encode(crypto::random_bytes(16)))
       .bind(2, connection_rowid)
       .bind(3, name)
       .bind(4, state.path)
       .bind(5, state.mark)
       .bind(6, recent)
       .bind(7, now)
-      .bind(8, now)
-      .run();
-  authenticate_row(a.db, table, a.row_key, a.store_id, sqlite3_last_insert_rowid(a.db.handle()));
+      .bind(8, now);
+  authenticate_row(a.db, table, a.row_key, a.store_id, insert_returning_id(insert));
 }
 
 bool remove_pull_state(Database& db, std::int64_t connection_rowid, std::string_view name) {

@@ -42,33 +42,33 @@ std::optional<std::pair<Bytes, Bytes>> read_row(Database& db, const Authenticate
   for (int i = 0; i < static_cast<int>(t.columns.size()); ++i) {
     put(m, t.columns[static_cast<std::size_t>(i)].column);
     switch (s.type(i)) {
-      case SQLITE_NULL:
+      case column_null:
         m.push_back(0);
         break;
-      case SQLITE_INTEGER: {
+      case column_integer: {
         m.push_back(1);
         const auto v = static_cast<std::uint64_t>(s.int64(i));
         for (int shift = 56; shift >= 0; shift -= 8) m.push_back(static_cast<unsigned char>(v >> shift));
         break;
       }
-      case SQLITE_TEXT:
+      case column_text:
         m.push_back(2);
         put(m, s.text(i));
         break;
-      case SQLITE_BLOB: {
+      case column_blob: {
         m.push_back(3);
         const Bytes b = s.blob(i);
         const crypto::detail::Sha256 digest = crypto::detail::sha256(b);
         m.insert(m.end(), digest.begin(), digest.end());
         break;
       }
-      default:  // SQLITE_FLOAT: none of our columns, but a tampered row may hold one
+      default:  // column_float: none of our columns, but a tampered row may hold one
         m.push_back(4);
         put(m, s.text(i));
     }
   }
   const int mac_col = static_cast<int>(t.columns.size());
-  Bytes stored = s.type(mac_col) == SQLITE_BLOB ? s.blob(mac_col) : Bytes();
+  Bytes stored = s.type(mac_col) == column_blob ? s.blob(mac_col) : Bytes();
   return std::pair{std::move(m), std::move(stored)};
 }
 

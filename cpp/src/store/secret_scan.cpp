@@ -5,11 +5,15 @@
 #include <fstream>
 #include <iterator>
 
+#include "harvest_connect/error.hpp"
 #include "harvest_connect/store/credentials.hpp"
 
 namespace harvest_connect::store {
 
 std::vector<SecretScanFinding> scan_for_secrets_in_clear(const Store& store, std::string_view connection_name) {
+  if (store.path().empty())
+    throw error(errc::unsupported, "a PostgreSQL store has no files to scan: what the server holds is checked by "
+                                   "reading its rows (every secret in them is sealed)");
   const ConnectionCredentials creds = store.credentials(connection_name);
   std::string files;
   for (const char* suffix : {"", "-wal", "-journal", "-shm"}) {

@@ -1,9 +1,5 @@
 #include "harvest_connect/store/store.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <charconv>
 #include <chrono>
 #include <cstring>
@@ -19,12 +15,13 @@
 #include "harvest_connect/model/harvest.hpp"
 #include "harvest_connect/model/validation.hpp"
 #include "crypto/detail/digest.hpp"
+#include "store/detail/connect.hpp"
 #include "store/detail/key_source.hpp"
 #include "store/detail/migrations.hpp"
 #include "store/detail/pull_state.hpp"
 #include "store/detail/row_mac.hpp"
 #include "store/detail/schema.hpp"
-#include "store/detail/sqlite.hpp"
+#include "store/detail/database.hpp"
 
 namespace harvest_connect::store {
 namespace {
@@ -141,40 +138,13 @@ Bytes sha256(const Secret& s) {
   return Bytes(digest.begin(), digest.end());
 }
 
-// Creates the store's directory 0700 when we create it (an existing directory the user
-// chose is left alone), and the database file 0600 before SQLite opens it. SQLite gives
-// its -wal, -shm and -journal files the database file's mode.
-void prepare_file(const fs::path& path) {
-  const fs::path dir = path.parent_path();
-  std::error_code ec;
-  if (!dir.empty() && !fs::exists(dir, ec)) {
-    fs::create_directories(dir, ec);
-    if (ec) throw error(errc::store_error, "cannot create the store directory " + dir.string() + ": " + ec.message());
-    ::chmod(dir.c_str(), 0700);
-  }
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0)
-    throw error(errc::store_error, "cannot open the store " + path.string() + ": " + std::strerror(errno) +
-                                       " (check the path and its permissions)");
-  ::fchmod(fd, 0600);
-  ::close(fd);
-}
-
-void tighten_side_files(const fs::path& path) {
-  for (const char* suffix : {"-wal", "-shm", "-journal"}) {
-    fs::path p = path;
-    p += suffix;
-    ::chmod(p.c_str(), 0600);  // absent files: nothing to do
-  }
-}
-
-
 }  // namespace
 
 class Store::Impl {
  public:
   Database db;
-  fs::path path;
+  fs::path path;         // the SQLite file; empty for a PostgreSQL store
+  std::string location;  // the file, or the database URL without its password
   std::string store_id;
   std::optional<crypto::MasterKey> master;
   crypto::DataKey dek;
@@ -192,8 +162,9 @@ class Store::Impl {
   void authenticate(std::string_view table, std::int64_t rowid) {
     detail::authenticate_row(db, detail::authenticated_table(table), row_key, store_id, rowid);
   }
-  void authenticate_last_insert(std::string_view table) {
-    authenticate(table, sqlite3_last_insert_rowid(db.handle()));
+  // Runs an INSERT ... RETURNING id and authenticates the new row.
+  void authenticate_insert(std::string_view table, Statement& insert) {
+    authenticate(table, detail::insert_returning_id(insert));
   }
   // Called before anything from the row is used (returned, sent, or written back).
   void check_row(std::string_view table, std::int64_t rowid, std::string_view name, std::string_view uid) {
@@ -222,18 +193,9 @@ class Store::Impl {
   // key, inside the caller's transaction. The rows must have been checked first: this
   // would otherwise make a tampered row authentic.
   void reseal_everything(const crypto::DataKey& fresh);
-  // Moves the old pages (old wrapped key, old sealed values, deleted rows) out of the
-  // -wal file into the database, where secure_delete has overwritten them, and truncates
-  // the -wal file. Best effort after a commit: another process's open read transaction
-  // can keep it from completing, and the write itself has succeeded either way.
-  void checkpoint() noexcept {
-    try {
-      Statement s = db.prepare("PRAGMA wal_checkpoint(TRUNCATE)");
-      while (s.step()) {
-      }
-    } catch (const error&) {
-    }
-  }
+  // SQLite: moves the old pages (old wrapped key, old sealed values, deleted rows) out of
+  // the -wal file (store/detail/database.hpp). Best effort after a commit.
+  void checkpoint() noexcept { db.checkpoint(); }
 
   void check_open() const {
     if (!db.is_open()) throw error(errc::store_error, "the store is closed; open it again with Store.open()");
@@ -390,26 +352,16 @@ Store Store::open(const OpenOptions& options) {
   // (crypto/core_dumps.hpp; HARVEST_CONNECT_ALLOW_CORE_DUMPS=1 opts out).
   crypto::disable_core_dumps();
   auto impl = std::make_unique<Impl>();
-  impl->path = options.path ? *options.path : default_store_path();
-  prepare_file(impl->path);
   Database& db = impl->db;
-  db.open(impl->path, options.busy_timeout_ms);
-  db.exec("PRAGMA foreign_keys = ON");
-  // Overwrite deleted content, so that old sealed values (e.g. under a rotated data key) do
-  // not linger in free pages.
-  db.exec("PRAGMA secure_delete = ON");
+  detail::connect(db, options);
+  impl->location = detail::location_of(options);
+  if (db.kind() == detail::BackendKind::sqlite) impl->path = impl->location;
 
-  auto is_empty = [&] {
-    Statement s = db.prepare("SELECT count(*) FROM sqlite_master");
-    s.step();
-    return s.int64(0) == 0 && db.pragma_int("user_version") == 0;
-  };
-
-  if (is_empty()) {
+  if (detail::holds_no_store(db)) {
     detail::ResolvedKey rk = detail::resolve_key(options, true, std::nullopt);
-    db.exec("PRAGMA journal_mode = WAL");
+    detail::prepare_new_store(db);
     Transaction tx(db, Transaction::Kind::immediate);
-    if (is_empty()) {  // another process may have created it meanwhile
+    if (detail::holds_no_store(db)) {  // another process may have created it meanwhile
       impl->version = detail::create_schema(db);
       impl->store_id = new_uid();
       impl->set_data_key(crypto::DataKey::generate());
@@ -419,14 +371,14 @@ Store Store::open(const OpenOptions& options) {
       impl->write_kdf(rk.kdf);
       impl->master = std::move(rk.key);
       tx.commit();
-      tighten_side_files(impl->path);
+      detail::after_open(options);
       return Store(std::move(impl));
     }
   }
 
   // An existing store: check the key before anything else is read or written.
-  const int version = static_cast<int>(db.pragma_int("user_version"));
-  detail::check_schema_supported(version, impl->path);
+  const int version = db.schema_version();
+  detail::check_schema_supported(version, impl->location);
   std::optional<std::string> store_id;
   std::optional<Bytes> wrapped;
   std::optional<detail::Kdf> kdf;
@@ -438,13 +390,13 @@ Store Store::open(const OpenOptions& options) {
     store_id.reset();
   }
   if (version < 1 || !store_id || !wrapped)
-    throw error(errc::store_error, impl->path.string() + " is not a harvest-connect store (or it is damaged); give "
-                                                         "another path or restore a backup");
+    throw error(errc::store_error, impl->location + " is not a harvest-connect store (or it is damaged); give "
+                                                     "another path or restore a backup");
   detail::ResolvedKey rk = detail::resolve_key(options, false, kdf);
   impl->store_id = *store_id;
-  impl->set_data_key(detail::unwrap_store_data_key(rk.key, *wrapped, impl->store_id, version, impl->path));
+  impl->set_data_key(detail::unwrap_store_data_key(rk.key, *wrapped, impl->store_id, version, impl->location));
   impl->master = std::move(rk.key);
-  db.exec("PRAGMA journal_mode = WAL");
+  db.use_write_ahead_log();  // SQLite: WAL, as a new store gets (store/detail/connect.hpp)
   // Set first: the upgrade rewraps the data key under the latest version's wrap context.
   impl->version = detail::latest_schema_version();
   const bool migrated = detail::upgrade_schema(db, version, {.authenticate_existing_rows = [&] {
@@ -452,7 +404,7 @@ Store Store::open(const OpenOptions& options) {
     impl->set_meta("wrapped_data_key", crypto::wrap_data_key(*impl->master, impl->dek, impl->wrap_context()));
   }});
   if (migrated) impl->checkpoint();  // the version 1 wrapping leaves the -wal file
-  tighten_side_files(impl->path);
+  detail::after_open(options);
   return Store(std::move(impl));
 }
 
@@ -464,6 +416,8 @@ void Store::close() noexcept {
 
 bool Store::closed() const noexcept { return !impl_ || !impl_->db.is_open(); }
 const fs::path& Store::path() const noexcept { return impl_->path; }
+const std::string& Store::location() const noexcept { return impl_->location; }
+std::string_view Store::backend() const noexcept { return impl_->path.empty() ? "postgresql" : "sqlite"; }
 std::string Store::store_id() const { return impl_->store_id; }
 std::string Store::key_id() const { return impl_->master ? impl_->master->id() : std::string(); }
 int Store::schema_version() const { return impl_->version; }
@@ -480,11 +434,11 @@ model::OAuthClient Store::create_oauth_client(model::NewOAuthClient spec) {
   impl_->check_unique("oauth_clients", "an OAuth client", spec.name);
   const std::string uid = new_uid();
   const std::int64_t t = now();
-  db.prepare(
-        "INSERT INTO oauth_clients(uid, name, provider, client_id, client_secret, authorize_url, token_url, "
-        "revoke_url, redirect_uri, scope, pkce, client_credentials, created_at, updated_at) "
-        "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-      .bind(1, uid)
+  Statement insert = db.prepare(
+      "INSERT INTO oauth_clients(uid, name, provider, client_id, client_secret, authorize_url, token_url, "
+      "revoke_url, redirect_uri, scope, pkce, client_credentials, created_at, updated_at) "
+      "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
+  insert.bind(1, uid)
       .bind(2, spec.name)
       .bind(3, model::to_string(spec.provider))
       .bind(4, spec.client_id)
@@ -497,9 +451,8 @@ model::OAuthClient Store::create_oauth_client(model::NewOAuthClient spec) {
       .bind(11, std::int64_t{spec.pkce})
       .bind(12, model::to_string(spec.client_credentials))
       .bind(13, t)
-      .bind(14, t)
-      .run();
-  impl_->authenticate_last_insert("oauth_clients");
+      .bind(14, t);
+  impl_->authenticate_insert("oauth_clients", insert);
   model::OAuthClient out = impl_->client_or_throw(spec.name).value;
   tx.commit();
   return out;
@@ -636,10 +589,10 @@ model::Connection Store::create_connection(model::NewConnection spec) {
   const std::int64_t client_rowid = impl_->client_rowid_for_connection(spec.oauth_client);
   const std::string uid = new_uid();
   const std::int64_t t = now();
-  db.prepare(
-        "INSERT INTO connections(uid, name, type, oauth_client_id, account_id, user_agent, api_url, id_url, status, "
-        "created_at, updated_at) VALUES(?, ?, 'harvest', ?, ?, ?, ?, ?, 'not_authorized', ?, ?)")
-      .bind(1, uid)
+  Statement insert = db.prepare(
+      "INSERT INTO connections(uid, name, type, oauth_client_id, account_id, user_agent, api_url, id_url, status, "
+      "created_at, updated_at) VALUES(?, ?, 'harvest', ?, ?, ?, ?, ?, 'not_authorized', ?, ?) RETURNING id");
+  insert.bind(1, uid)
       .bind(2, f.name)
       .bind(3, client_rowid)
       .bind_blob(4, impl_->seal("connections", uid, "account_id", spec.account_id))
@@ -647,9 +600,8 @@ model::Connection Store::create_connection(model::NewConnection spec) {
       .bind(6, f.api_url)
       .bind(7, f.id_url)
       .bind(8, t)
-      .bind(9, t)
-      .run();
-  impl_->authenticate_last_insert("connections");
+      .bind(9, t);
+  impl_->authenticate_insert("connections", insert);
   model::Connection out = impl_->connection_or_throw(f.name).value;
   tx.commit();
   return out;
@@ -665,10 +617,10 @@ model::Connection Store::create_token_connection(model::NewTokenConnection spec)
   impl_->check_unique("connections", "a connection", f.name);
   const std::string uid = new_uid();
   const std::int64_t t = now();
-  db.prepare(
-        "INSERT INTO connections(uid, name, type, personal_access_token, account_id, user_agent, api_url, id_url, "
-        "status, created_at, updated_at) VALUES(?, ?, 'harvest', ?, ?, ?, ?, ?, 'authorized', ?, ?)")
-      .bind(1, uid)
+  Statement insert = db.prepare(
+      "INSERT INTO connections(uid, name, type, personal_access_token, account_id, user_agent, api_url, id_url, "
+      "status, created_at, updated_at) VALUES(?, ?, 'harvest', ?, ?, ?, ?, ?, 'authorized', ?, ?) RETURNING id");
+  insert.bind(1, uid)
       .bind(2, f.name)
       .bind_blob(3, impl_->seal("connections", uid, "personal_access_token", spec.access_token))
       .bind_blob(4, impl_->seal("connections", uid, "account_id", spec.account_id))
@@ -676,9 +628,8 @@ model::Connection Store::create_token_connection(model::NewTokenConnection spec)
       .bind(6, f.api_url)
       .bind(7, f.id_url)
       .bind(8, t)
-      .bind(9, t)
-      .run();
-  impl_->authenticate_last_insert("connections");
+      .bind(9, t);
+  impl_->authenticate_insert("connections", insert);
   model::Connection out = impl_->connection_or_throw(f.name).value;
   tx.commit();
   return out;
@@ -884,13 +835,8 @@ std::vector<Problem> Store::verify() const {
   Database& db = impl_->db;
   Transaction tx(db, Transaction::Kind::deferred);
   std::vector<Problem> problems;
-  {
-    Statement s = db.prepare("PRAGMA quick_check");
-    while (s.step())
-      if (s.text(0) != "ok")
-        problems.push_back({"store", impl_->path.string(), "file", "SQLite integrity check: " + s.text(0) +
-                                                                       "; restore the store from a backup"});
-  }
+  for (const std::string& problem : db.quick_check())
+    problems.push_back({"store", impl_->location, "file", problem + "; restore the store from a backup"});
   for (const auto& t : detail::authenticated_tables()) {
     Statement s = db.prepare(std::string("SELECT id, uid, ") + t.name_column + " FROM " + t.table + " ORDER BY " +
                              t.name_column);
@@ -1045,14 +991,14 @@ void Store::create_pending_authorization(std::string_view connection_name, const
   const std::int64_t t = now();
   Statement ins = impl_->db.prepare(
       "INSERT INTO pending_authorizations(uid, connection_id, state_hash, code_verifier, redirect_uri, created_at, "
-      "expires_at) VALUES(?, ?, ?, ?, ?, ?, ?)");
+      "expires_at) VALUES(?, ?, ?, ?, ?, ?, ?) RETURNING id");
   ins.bind(1, uid).bind(2, row.rowid).bind_blob(3, sha256(state));
   if (code_verifier)
     ins.bind_blob(4, impl_->seal("pending_authorizations", uid, "code_verifier", *code_verifier));
   else
     ins.bind_null(4);
-  ins.bind(5, redirect_uri).bind(6, t).bind(7, t + pending_authorization_lifetime.count()).run();
-  impl_->authenticate_last_insert("pending_authorizations");
+  ins.bind(5, redirect_uri).bind(6, t).bind(7, t + pending_authorization_lifetime.count());
+  impl_->authenticate_insert("pending_authorizations", ins);
   tx.commit();
 }
 

@@ -118,20 +118,24 @@ def _mode_problem(path: Path, allowed: int, what: str) -> Optional[Dict[str, Any
 def _doctor(args: argparse.Namespace) -> int:
     with open_store(args) as store:
         problems = store.verify()
-        path = Path(store.path)
+        file = store.path  # None for a PostgreSQL store: no file modes to check
+        location = store.location
         key_id, version = store.key_id, store.schema_version
     findings: List[Dict[str, Any]] = [
         {"type": "record", "table": p.table, "record": p.record, "field": p.field, "reason": p.reason,
          "message": f"{p.table} '{p.record}' field {p.field}: {p.reason}"} for p in problems]
-    for p, allowed, what in ((path, 0o600, "store file"), (path.parent, 0o700, "store directory")):
-        found = _mode_problem(p, allowed, what)
-        if found:
-            findings.append(found)
-    lines = [f"store {path} (schema {version}, key id {key_id})"]
+    if file is not None:
+        path = Path(file)
+        for p, allowed, what in ((path, 0o600, "store file"), (path.parent, 0o700, "store directory")):
+            found = _mode_problem(p, allowed, what)
+            if found:
+                findings.append(found)
+    lines = [f"store {location} (schema {version}, key id {key_id})"]
     lines += [f"problem: {f['message']}" for f in findings]
     if not findings:
-        lines.append("all sealed fields open; file modes are private; nothing to do")
-    args.out.result({"store": str(path), "schema_version": version, "key_id": key_id, "ok": not findings,
+        lines.append("all sealed fields open; file modes are private; nothing to do" if file is not None
+                     else "all sealed fields open; nothing to do")
+    args.out.result({"store": location, "schema_version": version, "key_id": key_id, "ok": not findings,
                      "problems": findings}, "\n".join(lines))
     return exit_codes.FAILURE if findings else exit_codes.OK
 

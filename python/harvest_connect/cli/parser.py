@@ -129,8 +129,10 @@ def build_parser(*, json_output: bool = False) -> argparse.ArgumentParser:
     parser = parser_class(prog="harvest-connect", description="Secure, named connections to the Harvest API.")
     parser.add_argument("--version", action=_Version, help="print harvest-connect's version and exit")
     parser.add_argument("--json", action="store_true", help=JSON_HELP)
-    parser.add_argument("--store", metavar="PATH", help="the store file (default: HARVEST_CONNECT_HOME/store.db "
-                        "or $XDG_DATA_HOME/harvest-connect/store.db)")
+    parser.add_argument("--store", metavar="PATH_OR_URL",
+                        help="the store: a file, or a PostgreSQL URL postgresql://user@host/db (the password from "
+                        "~/.pgpass, PGPASSFILE or PGPASSWORD) (default: HARVEST_CONNECT_STORE, else "
+                        "HARVEST_CONNECT_HOME/store.db or $XDG_DATA_HOME/harvest-connect/store.db)")
     parser.add_argument("--key-file", metavar="FILE", help="the master key file (default: HARVEST_CONNECT_KEY, "
                         "HARVEST_CONNECT_KEY_FILE, then $XDG_CONFIG_HOME/harvest-connect/master.key)")
     pw = parser.add_mutually_exclusive_group()

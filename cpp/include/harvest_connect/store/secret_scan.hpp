@@ -17,7 +17,8 @@ struct SecretScanFinding {
 };
 
 // One finding per secret the connection has (the account ID always; the OAuth client's
-// secret and the tokens when stored). errc::not_found when there is no such connection.
+// secret and the tokens when stored). errc::not_found when there is no such connection;
+// errc::unsupported for a PostgreSQL store (it has no files).
 [[nodiscard]] std::vector<SecretScanFinding> scan_for_secrets_in_clear(const Store& store,
                                                                        std::string_view connection_name);
 

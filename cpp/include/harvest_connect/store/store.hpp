@@ -41,7 +41,8 @@ struct RotateKeyOptions {
 class Store {
  public:
   // Opens (or creates) the store. errc::key_mismatch when the key is not the store's (and
-  // then nothing was read or written), errc::store_error when the file cannot be used.
+  // then nothing was read or written), errc::store_error when the file or database cannot
+  // be used, errc::network_error when a PostgreSQL server cannot be reached.
   [[nodiscard]] static Store open(const OpenOptions& options = {});
   // The same, shared: oauth:: and harvest:: take a store as std::shared_ptr<Store> (a client
   // keeps it for its token refreshes, a loopback authorization for its lifetime).
@@ -56,7 +57,13 @@ class Store {
   // Closes the file; later calls fail with errc::store_error. Idempotent.
   void close() noexcept;
   [[nodiscard]] bool closed() const noexcept;
+  // The SQLite file; empty for a PostgreSQL store.
   [[nodiscard]] const std::filesystem::path& path() const noexcept;
+  // Where the store lives, to show: the file, or the database URL without its password
+  // (store/location.hpp).
+  [[nodiscard]] const std::string& location() const noexcept;
+  // "sqlite" or "postgresql".
+  [[nodiscard]] std::string_view backend() const noexcept;
   // The random id of this store (bound into every sealed value) and the master key's id.
   [[nodiscard]] std::string store_id() const;
   [[nodiscard]] std::string key_id() const;

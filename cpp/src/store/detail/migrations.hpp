@@ -1,7 +1,7 @@
 #pragma once
 // Bringing a store's schema to this library's version: a new store gets every migration
 // (store/detail/schema.hpp holds their SQL), an existing one the migrations past its
-// PRAGMA user_version, in one immediate transaction. Also the rule that ties the wrapping of
+// schema version (Database::schema_version()), in one immediate transaction. Also the rule that ties the wrapping of
 // the data key to the schema version, so that a store whose version was lowered (to have
 // rows changed outside harvest-connect authenticated by a migration) does not open.
 
@@ -12,7 +12,7 @@
 
 #include "harvest_connect/crypto/envelope.hpp"
 #include "harvest_connect/crypto/master_key.hpp"
-#include "store/detail/sqlite.hpp"
+#include "store/detail/database.hpp"
 
 namespace harvest_connect::store::detail {
 
@@ -28,14 +28,14 @@ inline constexpr int first_authenticated_version = 2;
 int create_schema(Database& db);
 
 // Throws store_error when a store's version is newer than this library understands.
-void check_schema_supported(int version, const std::filesystem::path& path);
+void check_schema_supported(int version, std::string_view location);
 
 // The data key of an existing store at `version`. A data key that does not open under the
 // version's wrap context but does under an authenticated version's is reported as tampering
 // (errc::decryption_failed naming the store), never migrated.
 [[nodiscard]] crypto::DataKey unwrap_store_data_key(const crypto::MasterKey& master, crypto::bytes_view wrapped,
                                                     std::string_view store_id, int version,
-                                                    const std::filesystem::path& path);
+                                                    std::string_view location);
 
 // The steps of an upgrade that need the open store's keys.
 struct UpgradeSteps {

@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "harvest_connect/crypto/secret.hpp"
-#include "store/detail/sqlite.hpp"
+#include "store/detail/database.hpp"
 
 namespace harvest_connect::store::detail {
 
