@@ -67,13 +67,40 @@ TEST_F(HarvestStoreRateLimiter, TwoProcessesTogetherGetNoMoreThanTheLimit) {
   EXPECT_EQ(a.store->rate_budget_usage({"acct", 6, 600'000}, wall_ms()).used, 6);
 }
 
-TEST_F(HarvestStoreRateLimiter, LeasesInBatchesNotOneTransactionPerRequest) {
+TEST_F(HarvestStoreRateLimiter, LeasesForEveryWaitingThreadInOneTransaction) {
   const RateLimit limit{100, 600'000ms};
   auto a = process(limit, tuning(10));
-  for (int i = 0; i < 50; ++i) a.limiter->acquire(steady::now() + 5s).complete();
-  EXPECT_EQ(a.limiter->leases_taken(), 5u);
-  // Settled as each batch finished: 50 held, one window from their completions.
-  EXPECT_EQ(a.store->rate_budget_usage({"acct", 100, 600'000}, wall_ms()).used, 50);
+  // Another process holds the store's write lock while 10 threads come to send.
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  std::vector<std::thread> threads;
+  std::atomic<int> granted{0};
+  for (int i = 0; i < 10; ++i)
+    threads.emplace_back([&] {
+      a.limiter->acquire(steady::now() + 60s).complete();
+      ++granted;
+    });
+  const auto bound = steady::now() + 30s;
+  while (a.limiter->waiting() < 10 && steady::now() < bound) std::this_thread::yield();
+  ASSERT_EQ(a.limiter->waiting(), 10u);
+  ASSERT_EQ(sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(other);
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(granted.load(), 10);
+  // The first lease asked for the threads waiting when it began (at least 1), the second
+  // for all the rest: 10 requests, at most 2 lease transactions.
+  EXPECT_LE(a.limiter->leases_taken(), 2u);
+  EXPECT_EQ(a.store->rate_budget_usage({"acct", 100, 600'000}, wall_ms()).used, 10);
+}
+
+TEST_F(HarvestStoreRateLimiter, SettlesEachFinishedLeaseToWhatItSpent) {
+  const RateLimit limit{100, 600'000ms};
+  auto a = process(limit, tuning(10));
+  for (int i = 0; i < 30; ++i) a.limiter->acquire(steady::now() + 5s).complete();
+  // One thread, one request at a time: a lease of 1 each time, settled at its completion.
+  EXPECT_EQ(a.limiter->leases_taken(), 30u);
+  EXPECT_EQ(a.store->rate_budget_usage({"acct", 100, 600'000}, wall_ms()).used, 30);
 }
 
 TEST_F(HarvestStoreRateLimiter, UnusedSlotsGoBackWhenTheLimiterCloses) {

@@ -153,7 +153,9 @@ StoreRateLimiter::Permit StoreRateLimiter::acquire(clock::time_point deadline) {
       // This thread leases for the process; the others wait for it.
       leasing_ = true;
       store::RateLeaseRequest request;
-      request.want = tuning_.batch;
+      // As many as this process's threads wait for now (batch at most): a slot leased
+      // ahead of demand would sit idle while another process's thread waits for it.
+      request.want = std::clamp<std::int64_t>(waiting_, 1, tuning_.batch);
       request.hold_ms = (tuning_.use_for + tuning_.grace).count() + budget_.window_ms;
       request.settle = take_finished(now);
       lock.unlock();
@@ -252,6 +254,11 @@ void StoreRateLimiter::pause_until(clock::time_point until) {
 std::uint64_t StoreRateLimiter::leases_taken() const {
   std::lock_guard lock(mutex_);
   return leases_taken_;
+}
+
+unsigned StoreRateLimiter::waiting() const {
+  std::lock_guard lock(mutex_);
+  return waiting_;
 }
 
 std::shared_ptr<StoreRateLimiter> StoreRateLimiter::shared(const std::shared_ptr<store::Store>& store,

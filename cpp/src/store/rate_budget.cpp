@@ -21,10 +21,15 @@ std::int64_t plus(std::int64_t now, std::int64_t span) {
 // Takes the budget row's lock (PostgreSQL) and reads its pause, cut to a day from now: a
 // pause written further ahead (by hand, or by a host whose clock ran ahead) is rewritten,
 // so that it ends within a day rather than being cut afresh at every look.
+// The upsert changes nothing when the row exists (its WHERE is false), so that a look at a
+// full budget writes no page in SQLite; PostgreSQL locks the conflicting row all the same.
 std::int64_t lock_budget(Database& db, const StoredBudget& b, std::int64_t now) {
-  Statement s = db.prepare(
-      "INSERT INTO rate_budgets(budget, paused_until) VALUES(?, 0) "
-      "ON CONFLICT(budget) DO UPDATE SET paused_until = rate_budgets.paused_until RETURNING paused_until");
+  db.prepare(
+        "INSERT INTO rate_budgets(budget, paused_until) VALUES(?, 0) "
+        "ON CONFLICT(budget) DO UPDATE SET paused_until = rate_budgets.paused_until WHERE 1 = 0")
+      .bind(1, b.key)
+      .run();
+  Statement s = db.prepare("SELECT paused_until FROM rate_budgets WHERE budget = ?");
   s.bind(1, b.key);
   std::int64_t paused_until = s.step() ? s.int64(0) : 0;
   s.run();

@@ -4,8 +4,8 @@
 //
 // Each request first takes a slot of the shared budget, then a permit of the process's own
 // RateLimiter (rate_limiter.hpp), whose behaviour is unchanged. Slots are leased from the
-// store a few at a time (store/rate_budget.hpp): one short write transaction per lease, not
-// per request. A lease's slots may be started until `use_for` after it was granted; once
+// store a few at a time (store/rate_budget.hpp): as many as the process's threads wait for,
+// up to a batch, in one short write transaction, not one per request. A lease's slots may be started until `use_for` after it was granted; once
 // its requests have completed it is settled — it holds the slots it spent until its last
 // completion + the window, the completion-time rule that keeps the process's own limiter
 // free of 429s, now across processes — and its unused slots go back. A lease that is never
@@ -41,7 +41,7 @@ class StoreRateLimiter {
   using clock = std::chrono::steady_clock;
 
   struct Tuning {
-    unsigned batch = 1;                        // slots asked for per lease
+    unsigned batch = 1;                        // the most slots asked for per lease
     std::chrono::milliseconds use_for{1000};   // a lease's slots may be started this long after the grant
     std::chrono::milliseconds grace{15'000};   // an unsettled lease holds its slots use_for + grace + window
     std::chrono::milliseconds poll{500};       // the longest sleep before looking at a full budget again
@@ -94,6 +94,8 @@ class StoreRateLimiter {
   [[nodiscard]] const std::shared_ptr<RateLimiter>& local() const noexcept { return local_; }
   // Lease transactions this limiter ran (tests and benchmarks: far fewer than requests).
   [[nodiscard]] std::uint64_t leases_taken() const;
+  // Threads in acquire() without a slot yet: a lease asks for that many (batch at most).
+  [[nodiscard]] unsigned waiting() const;
 
   // The limiter of one store, account and limit, shared by every client in this process for
   // as long as one of them holds it; its local limiter is RateLimiter::shared(account_key, limit).
