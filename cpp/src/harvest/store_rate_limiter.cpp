@@ -216,8 +216,13 @@ void StoreRateLimiter::release(std::int64_t lease, std::int64_t completed_ms) no
       const auto s = settlement_of(lease, l);
       if (current_ == lease) current_ = 0;
       leases_.erase(it);
-      // A thread of this process is about to lease: its transaction carries the settlement.
-      if (waiting_ > 0) {
+      // When a thread of this process must lease (more wait than the current lease can
+      // serve), its transaction, due within a poll, carries the settlement; otherwise it is
+      // written now: left for later, it would hold the slots until the end of the hold.
+      std::int64_t spare = 0;
+      if (auto cur = leases_.find(current_); cur != leases_.end() && clock::now() < cur->second.use_by)
+        spare = cur->second.slots - cur->second.spent;
+      if (static_cast<std::int64_t>(waiting_) > spare) {
         try {
           to_settle_.push_back(s);
         } catch (...) {
