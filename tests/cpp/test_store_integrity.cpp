@@ -368,6 +368,7 @@ TEST_F(StoreIntegrity, TamperedRateRowsAreClampedToBoundedBehaviour) {
   populate();
   const hc::store::RateBudgetId budget{"account-digest", 10, 2000};
   hc::store::RateLeaseRequest one;
+  one.holder = "process-1";
   one.want = 1;
   one.hold_ms = 4000;
   const std::int64_t t0 = 1'700'000'000'000;

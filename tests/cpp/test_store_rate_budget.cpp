@@ -17,6 +17,7 @@ const RateBudgetId budget{"account-digest", 10, 2000};
 
 RateLeaseRequest want(std::int64_t n, std::int64_t hold_ms = 5000, std::vector<RateLeaseSettlement> settle = {}) {
   RateLeaseRequest r;
+  r.holder = "process-1";
   r.want = n;
   r.hold_ms = hold_ms;
   r.settle = std::move(settle);
@@ -64,7 +65,7 @@ TEST_F(StoreRateBudget, ASettledLeaseHoldsWhatItSpentUntilTheLastCompletionPlusT
   auto a = s.lease_rate_slots(budget, want(10), t0);
   ASSERT_EQ(a.slots, 10);
   // 3 spent, the last answered at t0 + 300; 7 come back at once.
-  s.settle_rate_leases(budget, std::vector<RateLeaseSettlement>{{a.id, 3, t0 + 300 + 2000}}, t0 + 400);
+  s.settle_rate_leases(budget, "process-1", std::vector<RateLeaseSettlement>{{a.id, 3, t0 + 300 + 2000}}, t0 + 400);
   EXPECT_EQ(s.rate_budget_usage(budget, t0 + 400).used, 3);
   auto b = s.lease_rate_slots(budget, want(10), t0 + 400);
   EXPECT_EQ(b.slots, 7);
@@ -136,6 +137,26 @@ TEST_F(StoreRateBudget, RefusesRequestsThatCouldBreakTheBudget) {
   expect_error(hc::errc::validation_failed, [&] { (void)s.lease_rate_slots(budget, want(1, 1999), 1); });
   expect_error(hc::errc::validation_failed, [&] { (void)s.lease_rate_slots({"a", 0, 2000}, want(1), 1); });
   expect_error(hc::errc::validation_failed, [&] { (void)s.lease_rate_slots({"a", 10, 0}, want(1), 1); });
+  auto nobody = want(1);
+  nobody.holder.clear();
+  expect_error(hc::errc::validation_failed, [&] { (void)s.lease_rate_slots(budget, nobody, 1); });
+}
+
+TEST_F(StoreRateBudget, ALateSettlementNeverChangesAnotherHoldersLeaseThatReusedTheId) {
+  auto s = open(key);
+  const std::int64_t t0 = 1'700'000'000'000;
+  auto old = s.lease_rate_slots(budget, want(4, 3000), t0);
+  ASSERT_EQ(old.slots, 4);
+  // The lease ends before its holder settles it (a request in flight for longer than the
+  // hold); another process's lease is granted and may take the purged row's id.
+  auto other = want(10, 3000);
+  other.holder = "process-2";
+  auto fresh = s.lease_rate_slots(budget, other, t0 + 3000);
+  ASSERT_EQ(fresh.slots, 10);
+  EXPECT_EQ(fresh.id, old.id);  // SQLite reuses the largest rowid once it is gone
+  // The late settlement of the first holder's lease changes nothing of the second's.
+  s.settle_rate_leases(budget, "process-1", std::vector<RateLeaseSettlement>{{old.id, 0, 0}}, t0 + 3001);
+  EXPECT_EQ(s.rate_budget_usage(budget, t0 + 3001).used, 10);
 }
 
 // Tampering (docs/security.md): rate rows are not authenticated; every value read is
@@ -147,7 +168,7 @@ TEST_F(StoreRateBudget, AHostileCountMakesNoRoomAndBlocksNoLongerThanItsHold) {
     ASSERT_EQ(s.lease_rate_slots(budget, want(5, 4000), t0).slots, 5);
   }
   // A negative count would "free" 100 slots; it counts as 0 of the 5 it held and no less.
-  sql(path, "INSERT INTO rate_leases(budget, slots, ends_at) SELECT budget, -100, ends_at FROM rate_leases");
+  sql(path, "INSERT INTO rate_leases(budget, holder, slots, ends_at) SELECT budget, holder, -100, ends_at FROM rate_leases");
   auto s = open(key);
   EXPECT_EQ(s.lease_rate_slots(budget, want(10, 4000), t0 + 1).slots, 5);
   // A huge count blocks the whole budget, but only until its lease ends.

@@ -6,6 +6,8 @@
 #include <sstream>
 #include <tuple>
 
+#include "harvest_connect/crypto/encoding.hpp"
+#include "harvest_connect/crypto/random.hpp"
 #include "harvest_connect/error.hpp"
 #include "harvest_connect/store/store.hpp"
 
@@ -69,7 +71,8 @@ StoreRateLimiter::StoreRateLimiter(std::shared_ptr<store::Store> store, std::str
     : store_(std::move(store)),
       budget_{std::move(account_key), static_cast<std::int64_t>(limit.limit), limit.window.count()},
       local_(std::move(local)),
-      tuning_(tuning) {
+      tuning_(tuning),
+      holder_(crypto::hex_encode(crypto::random_bytes(16))) {
   if (!store_ || !local_) throw error(errc::validation_failed, "StoreRateLimiter: a store and a local limiter are needed");
   if (limit.limit == 0 || limit.window.count() <= 0 || !(local_->limit() == limit))
     throw error(errc::validation_failed, "StoreRateLimiter: the limit must be positive and the local limiter's");
@@ -88,7 +91,7 @@ StoreRateLimiter::~StoreRateLimiter() {
   }
   if (settle.empty() || !shares()) return;
   try {
-    store_->settle_rate_leases(budget_, settle, wall_now_ms());
+    store_->settle_rate_leases(budget_, holder_, settle, wall_now_ms());
   } catch (...) {
     // Left behind, the leases free their slots at the end of their hold.
   }
@@ -155,6 +158,7 @@ StoreRateLimiter::Permit StoreRateLimiter::acquire(clock::time_point deadline) {
       store::RateLeaseRequest request;
       // As many as this process's threads wait for now (batch at most): a slot leased
       // ahead of demand would sit idle while another process's thread waits for it.
+      request.holder = holder_;
       request.want = std::clamp<std::int64_t>(waiting_, 1, tuning_.batch);
       request.hold_ms = (tuning_.use_for + tuning_.grace).count() + budget_.window_ms;
       request.settle = take_finished(now);
@@ -200,7 +204,7 @@ StoreRateLimiter::Permit StoreRateLimiter::acquire(clock::time_point deadline) {
 }
 
 void StoreRateLimiter::release(std::int64_t lease, std::int64_t completed_ms) noexcept {
-  std::optional<store::RateLeaseSettlement> settle;
+  std::vector<store::RateLeaseSettlement> settle;
   {
     std::lock_guard lock(mutex_);
     auto it = leases_.find(lease);
@@ -212,33 +216,32 @@ void StoreRateLimiter::release(std::int64_t lease, std::int64_t completed_ms) no
     } else if (l.spent > 0) {
       --l.spent;
     }
-    if (l.in_flight == 0 && (l.spent >= l.slots || clock::now() >= l.use_by)) {
+    const auto now = clock::now();
+    if (l.in_flight == 0 && (l.spent >= l.slots || now >= l.use_by)) {
       const auto s = settlement_of(lease, l);
       if (current_ == lease) current_ = 0;
       leases_.erase(it);
-      // When a thread of this process must lease (more wait than the current lease can
-      // serve), its transaction, due within a poll, carries the settlement; otherwise it is
-      // written now: left for later, it would hold the slots until the end of the hold.
+      // When a thread of this process must lease soon (more wait than the current lease can
+      // serve, and no lease transaction is under way that they could be served by), that
+      // transaction carries the settlement, within a poll. Otherwise it is written now,
+      // with any left over: a settlement left for later holds its slots to the end of the hold.
       std::int64_t spare = 0;
-      if (auto cur = leases_.find(current_); cur != leases_.end() && clock::now() < cur->second.use_by)
+      if (auto cur = leases_.find(current_); cur != leases_.end() && now < cur->second.use_by)
         spare = cur->second.slots - cur->second.spent;
-      if (static_cast<std::int64_t>(waiting_) > spare) {
-        try {
-          to_settle_.push_back(s);
-        } catch (...) {
-          // Out of memory: the lease frees at the end of its hold.
-        }
-      } else {
-        settle = s;
+      try {
+        to_settle_.push_back(s);
+        if (leasing_ || static_cast<std::int64_t>(waiting_) <= spare) settle.swap(to_settle_);
+      } catch (...) {
+        // Out of memory: the lease frees at the end of its hold.
       }
     }
   }
   changed_.notify_all();
-  if (!settle) return;
+  if (settle.empty()) return;
   try {
-    store_->settle_rate_leases(budget_, std::span(&*settle, 1), wall_now_ms());
+    store_->settle_rate_leases(budget_, holder_, settle, wall_now_ms());
   } catch (...) {
-    // The store failed or closed: the lease frees at the end of its hold.
+    // The store failed or closed: the leases free at the end of their hold.
   }
 }
 

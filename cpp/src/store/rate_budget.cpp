@@ -75,17 +75,30 @@ Held held(Database& db, const StoredBudget& b, std::int64_t now) {
   return out;
 }
 
-void settle(Database& db, const StoredBudget& b, const RateLeaseSettlement& s, std::int64_t now) {
+void check_holder(std::string_view holder) {
+  if (holder.empty() || holder.size() > 64)
+    throw error(errc::validation_failed, "rate budget: a lease's holder must be 1 to 64 characters");
+}
+
+// A lease that ended meanwhile was purged; its id may belong to another lease by now, which
+// the holder keeps this settlement away from.
+void settle(Database& db, const StoredBudget& b, std::string_view holder, const RateLeaseSettlement& s,
+            std::int64_t now) {
   const std::int64_t used = std::clamp<std::int64_t>(s.used, 0, b.limit);
   if (used == 0 || s.ends_at <= now) {
-    db.prepare("DELETE FROM rate_leases WHERE id = ? AND budget = ?").bind(1, s.lease).bind(2, b.key).run();
+    db.prepare("DELETE FROM rate_leases WHERE id = ? AND budget = ? AND holder = ?")
+        .bind(1, s.lease)
+        .bind(2, b.key)
+        .bind(3, holder)
+        .run();
     return;
   }
-  db.prepare("UPDATE rate_leases SET slots = ?, ends_at = ? WHERE id = ? AND budget = ?")
+  db.prepare("UPDATE rate_leases SET slots = ?, ends_at = ? WHERE id = ? AND budget = ? AND holder = ?")
       .bind(1, used)
       .bind(2, s.ends_at)
       .bind(3, s.lease)
       .bind(4, b.key)
+      .bind(5, holder)
       .run();
 }
 
@@ -110,10 +123,11 @@ RateLease lease_rate_slots(Database& db, const StoredBudget& b, const RateLeaseR
     throw error(errc::validation_failed, "rate budget: a lease asks for 1 to " + std::to_string(b.limit) + " slots");
   if (r.hold_ms < b.window_ms)
     throw error(errc::validation_failed, "rate budget: a lease must hold its slots for at least the window");
+  check_holder(r.holder);
   RateLease out;
   out.now = now;
   const std::int64_t paused_until = lock_budget(db, b, now);
-  for (const auto& s : r.settle) settle(db, b, s, now);
+  for (const auto& s : r.settle) settle(db, b, r.holder, s, now);
   tidy_leases(db, b, now, r.hold_ms);
   if (paused_until > now) {
     out.paused = true;
@@ -127,17 +141,18 @@ RateLease lease_rate_slots(Database& db, const StoredBudget& b, const RateLeaseR
     return out;
   }
   out.slots = std::min(r.want, free);
-  Statement s = db.prepare("INSERT INTO rate_leases(budget, slots, ends_at) VALUES(?, ?, ?) RETURNING id");
-  s.bind(1, b.key).bind(2, out.slots).bind(3, plus(now, r.hold_ms));
+  Statement s = db.prepare("INSERT INTO rate_leases(budget, holder, slots, ends_at) VALUES(?, ?, ?, ?) RETURNING id");
+  s.bind(1, b.key).bind(2, r.holder).bind(3, out.slots).bind(4, plus(now, r.hold_ms));
   if (!s.step()) throw error(errc::store_error, "rate budget: the new lease was not stored");
   out.id = s.int64(0);
   s.run();
   return out;
 }
 
-void settle_rate_leases(Database& db, const StoredBudget& b, std::span<const RateLeaseSettlement> settlements,
-                        std::int64_t now) {
-  for (const auto& s : settlements) settle(db, b, s, now);
+void settle_rate_leases(Database& db, const StoredBudget& b, std::string_view holder,
+                        std::span<const RateLeaseSettlement> settlements, std::int64_t now) {
+  check_holder(holder);
+  for (const auto& s : settlements) settle(db, b, holder, s, now);
 }
 
 void pause_rate_budget(Database& db, const StoredBudget& b, std::int64_t until, std::int64_t now) {

@@ -108,6 +108,7 @@ CREATE TABLE rate_budgets (
 CREATE TABLE rate_leases (
   id      INTEGER PRIMARY KEY,
   budget  TEXT NOT NULL,
+  holder  TEXT NOT NULL,
   slots   INTEGER NOT NULL,
   ends_at INTEGER NOT NULL
 );

@@ -1145,13 +1145,13 @@ RateLease Store::lease_rate_slots(const RateBudgetId& budget, const RateLeaseReq
   return out;
 }
 
-void Store::settle_rate_leases(const RateBudgetId& budget, std::span<const RateLeaseSettlement> settlements,
-                               std::int64_t now_ms) {
+void Store::settle_rate_leases(const RateBudgetId& budget, std::string_view holder,
+                               std::span<const RateLeaseSettlement> settlements, std::int64_t now_ms) {
   std::lock_guard lock(impl_->mu);
   impl_->check_open();
   const auto stored = detail::stored_budget(impl_->dek.key, budget);
   Transaction tx(impl_->db, Transaction::Kind::immediate);
-  detail::settle_rate_leases(impl_->db, stored, settlements, now_ms);
+  detail::settle_rate_leases(impl_->db, stored, holder, settlements, now_ms);
   tx.commit();
 }
 

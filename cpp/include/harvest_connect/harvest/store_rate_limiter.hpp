@@ -121,6 +121,7 @@ class StoreRateLimiter {
   store::RateBudgetId budget_;
   std::shared_ptr<RateLimiter> local_;
   Tuning tuning_;
+  std::string holder_;  // random: this limiter's leases in the ledger
 
   mutable std::mutex mutex_;
   std::condition_variable changed_;

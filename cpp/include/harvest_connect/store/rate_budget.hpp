@@ -43,6 +43,10 @@ struct RateLeaseSettlement {
 };
 
 struct RateLeaseRequest {
+  // Who leases: a random id per process and budget (harvest::StoreRateLimiter). Settlements
+  // name it too, so that a settlement that comes after its lease expired and another lease
+  // took its id can never change that one.
+  std::string holder;
   std::int64_t want = 1;     // slots wanted, 1..limit; fewer may be granted
   std::int64_t hold_ms = 0;  // until settled, the lease holds its slots until now + hold_ms (>= window)
   // Leases of this process settled in the same transaction, before the new one is granted.

@@ -102,8 +102,9 @@ class Store {
   // Settles `request.settle`, then grants up to request.want free slots (none while paused).
   [[nodiscard]] RateLease lease_rate_slots(const RateBudgetId& budget, const RateLeaseRequest& request,
                                            std::int64_t now_ms);
-  void settle_rate_leases(const RateBudgetId& budget, std::span<const RateLeaseSettlement> settlements,
-                          std::int64_t now_ms);
+  // Settles leases of `holder` (RateLeaseRequest::holder).
+  void settle_rate_leases(const RateBudgetId& budget, std::string_view holder,
+                          std::span<const RateLeaseSettlement> settlements, std::int64_t now_ms);
   // After a 429: no process leases from the budget before `until_ms` (at most a day ahead).
   void pause_rate_budget(const RateBudgetId& budget, std::int64_t until_ms, std::int64_t now_ms);
   [[nodiscard]] RateBudgetUsage rate_budget_usage(const RateBudgetId& budget, std::int64_t now_ms) const;

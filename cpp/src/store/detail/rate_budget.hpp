@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "harvest_connect/crypto/secret.hpp"
 #include "harvest_connect/store/rate_budget.hpp"
@@ -33,8 +34,8 @@ struct StoredBudget {
 
 [[nodiscard]] RateLease lease_rate_slots(Database& db, const StoredBudget& budget, const RateLeaseRequest& request,
                                          std::int64_t now_ms);
-void settle_rate_leases(Database& db, const StoredBudget& budget, std::span<const RateLeaseSettlement> settlements,
-                        std::int64_t now_ms);
+void settle_rate_leases(Database& db, const StoredBudget& budget, std::string_view holder,
+                        std::span<const RateLeaseSettlement> settlements, std::int64_t now_ms);
 // Pauses the budget until `until_ms` (cut to now + max_rate_pause_ms); an earlier pause
 // never shortens a later one.
 void pause_rate_budget(Database& db, const StoredBudget& budget, std::int64_t until_ms, std::int64_t now_ms);
