@@ -190,9 +190,10 @@ StoreRateLimiter::Permit StoreRateLimiter::acquire(clock::time_point deadline) {
                                        ") is paused: Harvest answered 429 to a process sharing this account "
                                        "through the store; try again after its Retry-After");
       }
-      // A full budget frees when its earliest lease ends; a lease settled meanwhile may end
-      // earlier than the hold it was read with, hence the poll.
-      look_again_ = std::max(std::min(until, after + tuning_.poll), after + milliseconds{1});
+      // A pause only ever grows: nothing to see before it ends. A full budget frees when its
+      // earliest lease ends; a lease settled meanwhile may end earlier than the hold it was
+      // read with, hence the poll.
+      look_again_ = std::max(got.paused ? until : std::min(until, after + tuning_.poll), after + milliseconds{1});
     }
   }
   try {
