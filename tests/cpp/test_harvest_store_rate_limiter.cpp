@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include "harvest_connect/harvest/client.hpp"
 #include "harvest_connect/harvest/store_rate_limiter.hpp"
 #include "store_test_support.hpp"
 
@@ -29,13 +30,13 @@ class HarvestStoreRateLimiter : public StoreTest {
  protected:
   // A "process": its own store handle and its own local limiter (not RateLimiter::shared,
   // which would make the two share in memory what they must share through the file).
-  Process process(RateLimit limit, StoreRateLimiter::Tuning tuning) {
+  Process process(RateLimit limit, StoreRateLimiter::Tuning tuning, std::string account = "acct") {
     hc::store::OpenOptions o;
     o.path = path;
     o.key = key;
     auto store = hc::store::Store::open_shared(o);
-    return {store, std::make_shared<StoreRateLimiter>(store, "acct", limit, std::make_shared<RateLimiter>(limit),
-                                                      tuning)};
+    return {store, std::make_shared<StoreRateLimiter>(store, std::move(account), limit,
+                                                      std::make_shared<RateLimiter>(limit), tuning)};
   }
   static StoreRateLimiter::Tuning tuning(unsigned batch) {
     StoreRateLimiter::Tuning t;
@@ -173,4 +174,75 @@ TEST_F(HarvestStoreRateLimiter, SharedGivesOneLimiterPerStoreAccountAndLimit) {
   EXPECT_NE(one, StoreRateLimiter::shared(store, "acct", RateLimit{11, 1000ms}));
   EXPECT_NE(one, StoreRateLimiter::shared(store, "other", RateLimit{10, 1000ms}));
   EXPECT_EQ(one->local(), RateLimiter::shared("acct", RateLimit{10, 1000ms}));  // the in-process limiter
+}
+
+namespace {
+
+// Answers every request with a 429 and Retry-After: 600.
+class ThrottledTransport final : public hc::harvest::Transport {
+ public:
+  hc::http::Response send(const hc::http::Request&, steady::time_point) override {
+    ++calls;
+    hc::http::Response r;
+    r.status = 429;
+    r.headers.set("Retry-After", "600");
+    return r;
+  }
+  std::atomic<int> calls{0};
+};
+
+hc::harvest::ClientConfig client_config(std::shared_ptr<hc::store::Store> store) {
+  hc::harvest::ClientConfig c;
+  c.api_url = "https://api.example.test/v2";
+  c.id_url = "https://id.example.test";
+  c.account_id = Secret::from_string("123456");
+  c.user_agent = "Tests (tests@example.com)";
+  c.account_key = "acct-429";
+  c.rate_store = std::move(store);
+  return c;
+}
+
+}  // namespace
+
+TEST_F(HarvestStoreRateLimiter, AClientsFour29PausesTheOtherProcessesThroughTheStore) {
+  const RateLimit limit{10, 600'000ms};
+  hc::store::OpenOptions o;
+  o.path = path;
+  o.key = key;
+  auto store = hc::store::Store::open_shared(o);
+  hc::harvest::ClientOptions options;
+  options.rate_limits.general = limit;
+  options.retry.deadline = 2s;
+  auto transport = std::make_shared<ThrottledTransport>();
+  hc::harvest::HarvestClient client(client_config(store), transport,
+                                    std::make_shared<hc::harvest::StaticTokenSource>(Secret::from_string("t")),
+                                    options);
+  expect_error(hc::errc::rate_limited, [&] { (void)client.get("/users/me"); });
+  EXPECT_EQ(transport->calls.load(), 1);
+  EXPECT_GT(store->rate_budget_usage({"acct-429", 10, 600'000}, wall_ms()).paused_until, wall_ms() + 500'000);
+  // Another process of the same account waits for the pause, not for its own 429.
+  auto other = process(limit, tuning(1), "acct-429");
+  auto e = expect_error(hc::errc::timeout, [&] { (void)other.limiter->acquire(steady::now() + 5s); });
+  EXPECT_NE(std::string(e.what()).find("429"), std::string::npos) << e.what();
+}
+
+TEST_F(HarvestStoreRateLimiter, AStorelessClientOrDisabledLimitsWriteNoBudget) {
+  const RateLimit limit{10, 600'000ms};
+  hc::store::OpenOptions o;
+  o.path = path;
+  o.key = key;
+  auto store = hc::store::Store::open_shared(o);
+  hc::harvest::ClientOptions options;
+  options.rate_limits.general = limit;
+  options.retry.deadline = 2s;
+  auto tokens = std::make_shared<hc::harvest::StaticTokenSource>(Secret::from_string("t"));
+  hc::harvest::HarvestClient storeless(client_config(nullptr), std::make_shared<ThrottledTransport>(), tokens,
+                                       options);
+  expect_error(hc::errc::rate_limited, [&] { (void)storeless.get("/users/me"); });
+  options.rate_limits.enabled = false;
+  hc::harvest::HarvestClient disabled(client_config(store), std::make_shared<ThrottledTransport>(), tokens, options);
+  expect_error(hc::errc::rate_limited, [&] { (void)disabled.get("/users/me"); });
+  const auto usage = store->rate_budget_usage({"acct-429", 10, 600'000}, wall_ms());
+  EXPECT_EQ(usage.paused_until, 0);
+  EXPECT_EQ(usage.used, 0);
 }
