@@ -40,9 +40,11 @@ CALLS = LIMIT * WINDOWS // (PROCESSES * THREADS)  # per thread
 
 @pytest.fixture(params=["sqlite"])
 def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Where the processes' shared store lives: a file for SQLite."""
-    assert request.param == "sqlite"
-    return str(tmp_path / "store.db")
+    """Where the processes' shared store lives: a file for SQLite. A server backend is one more
+    param whose location is its database URL (e.g. request.getfixturevalue("postgres_url");
+    the workers inherit this process's environment, PGPASSFILE included)."""
+    locations = {"sqlite": lambda: str(tmp_path / "store.db")}
+    return locations[request.param]()
 
 
 def authorized_store(emu: HarvestEmulator, location: str) -> hc.Key:
