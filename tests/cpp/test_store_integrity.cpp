@@ -347,7 +347,7 @@ TEST_F(StoreIntegrity, AVersion1StoreMigratesAuthenticatesAndVerifies) {
                 sealed("connections", "k1", "refresh_token", "refresh-1") + "', 1, 1);");
   {
     auto s = open(key);
-    EXPECT_EQ(s.schema_version(), 3);
+    EXPECT_EQ(s.schema_version(), 4);
     EXPECT_TRUE(s.verify().empty());
     auto cred = s.credentials("acme");
     EXPECT_EQ(cred.refresh_token->reveal_string(), "refresh-1");
@@ -389,4 +389,40 @@ TEST_P(StoreIntegrityBackends, ATamperedNameReachesNoMessageRaw) {
   EXPECT_EQ(std::string(e.what()).find('\x1b'), std::string::npos);
   for (const auto& p : s.verify()) EXPECT_EQ(p.record.find('\x1b'), std::string::npos) << p.field;
   EXPECT_TRUE(names_row(s.verify(), "connection", "acme\\x1b[2J"));
+}
+
+// The rate budget's rows (schema v4) hold no secret and steer none, so they carry no
+// authenticator: every value read is clamped instead (docs/security.md). A hostile edit
+// of each column leads to bounded behaviour, never to a refused store or an endless wait
+// (test_store_rate_budget.cpp has the details).
+TEST_F(StoreIntegrity, TamperedRateRowsAreClampedToBoundedBehaviour) {
+  populate();
+  const hc::store::RateBudgetId budget{"account-digest", 10, 2000};
+  hc::store::RateLeaseRequest one;
+  one.holder = "process-1";
+  one.want = 1;
+  one.hold_ms = 4000;
+  const std::int64_t t0 = 1'700'000'000'000;
+  {
+    auto s = open(key);
+    ASSERT_EQ(s.lease_rate_slots(budget, one, t0).slots, 1);
+    s.pause_rate_budget(budget, t0 + 10, t0);
+  }
+  const std::string never = "9223372036854775807";
+  sql(path, "UPDATE rate_leases SET slots = 1000000000, ends_at = " + never + ", budget = budget");
+  sql(path, "UPDATE rate_budgets SET paused_until = " + never);
+  auto s = open(key);
+  EXPECT_TRUE(s.verify().empty());  // nothing authenticated was touched: the store stays usable
+  auto paused = s.lease_rate_slots(budget, one, t0 + 100);
+  EXPECT_TRUE(paused.paused);
+  EXPECT_EQ(paused.retry_at, t0 + 100 + hc::store::max_rate_pause_ms);  // a day at most, as Retry-After
+  const std::int64_t after_pause = t0 + 100 + hc::store::max_rate_pause_ms;
+  // The lease was cut to its longest honest hold when first read (at t0 + 100), so it has
+  // ended by the time the pause does.
+  EXPECT_EQ(s.lease_rate_slots(budget, one, after_pause).slots, 1);
+  // A negative count frees nothing.
+  sql(path, "UPDATE rate_leases SET slots = -1000");
+  one.want = 10;
+  EXPECT_EQ(s.lease_rate_slots(budget, one, after_pause + 1).slots, 10);
+  EXPECT_EQ(s.rate_budget_usage(budget, after_pause + 1).used, 10);
 }

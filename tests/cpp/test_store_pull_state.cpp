@@ -124,10 +124,10 @@ TEST_F(StorePullState, RecentRecordsAreEncodedStrictly) {
 
 TEST_F(StorePullState, AVersion2StoreMigratesAndKeepsItsRows) {
   populated().save_pull_state("acme", state("daily", "/time_entries", 1));
-  // A version 2 store is this schema without pull_states.
-  sql(path, "DROP TABLE pull_states; PRAGMA user_version = 2;");
+  // A version 2 store is this schema without pull_states (v3) and the rate budget (v4).
+  sql(path, "DROP TABLE pull_states; DROP TABLE rate_leases; DROP TABLE rate_budgets; PRAGMA user_version = 2;");
   auto s = open(key);
-  EXPECT_EQ(s.schema_version(), 3);
+  EXPECT_EQ(s.schema_version(), 4);
   EXPECT_TRUE(s.verify().empty());
   EXPECT_FALSE(s.pull_state("acme", "daily").has_value());
   s.save_pull_state("acme", state("daily", "/time_entries", 2));

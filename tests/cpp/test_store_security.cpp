@@ -151,13 +151,14 @@ TEST_F(StoreSecurity, TamperedValueFailsToOpen) {
 TEST_F(StoreSecurity, SchemaVersionIsCheckedAndMigrated) {
   {
     auto s = open(key);
-    EXPECT_EQ(s.schema_version(), 3);
+    EXPECT_EQ(s.schema_version(), 4);
   }
   sql(path, "PRAGMA user_version = 99");
   auto e = expect_error(errc::store_error, [&] { (void)open(key); });
   EXPECT_NE(std::string(e.what()).find("newer"), std::string::npos);
-  sql(path, "PRAGMA user_version = 3");
-  EXPECT_EQ(open(key).schema_version(), 3);
+  // A version 3 store is this schema without the rate budget's tables.
+  sql(path, "DROP TABLE rate_leases; DROP TABLE rate_budgets; PRAGMA user_version = 3");
+  EXPECT_EQ(open(key).schema_version(), 4);
   // Lowered below the row authenticators' version: refused (test_store_integrity.cpp).
   sql(path, "PRAGMA user_version = 1");
   expect_error(errc::decryption_failed, [&] { (void)open(key); });

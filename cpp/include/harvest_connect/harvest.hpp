@@ -12,6 +12,7 @@
 #include "harvest_connect/harvest/paginator.hpp"
 #include "harvest_connect/harvest/rate_limiter.hpp"
 #include "harvest_connect/harvest/retry_policy.hpp"
+#include "harvest_connect/harvest/store_rate_limiter.hpp"
 #include "harvest_connect/harvest/store_token_source.hpp"
 #include "harvest_connect/harvest/table_builder.hpp"
 #include "harvest_connect/harvest/table_schema.hpp"

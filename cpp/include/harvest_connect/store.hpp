@@ -6,5 +6,6 @@
 #include "harvest_connect/store/pending_authorization.hpp"
 #include "harvest_connect/store/problem.hpp"
 #include "harvest_connect/store/pull_state.hpp"
+#include "harvest_connect/store/rate_budget.hpp"
 #include "harvest_connect/store/secret_scan.hpp"
 #include "harvest_connect/store/store.hpp"

@@ -14,6 +14,7 @@
 #include "harvest_connect/crypto/encoding.hpp"
 #include "harvest_connect/error.hpp"
 #include "harvest_connect/harvest/paginator.hpp"
+#include "harvest_connect/harvest/store_rate_limiter.hpp"
 #include "harvest_connect/harvest/unauthorized.hpp"
 #include "harvest_connect/http/url.hpp"
 #include "crypto/detail/digest.hpp"
@@ -30,6 +31,9 @@ struct HarvestClient::State {
   ClientOptions options;
   std::shared_ptr<RateLimiter> general;
   std::shared_ptr<RateLimiter> reports;
+  // With a store: the same limits as one budget shared with every process using the store.
+  std::shared_ptr<StoreRateLimiter> shared_general;
+  std::shared_ptr<StoreRateLimiter> shared_reports;
   std::atomic<std::uint64_t> sent{0};
 };
 
@@ -119,7 +123,15 @@ HarvestClient::HarvestClient(ClientConfig config, std::shared_ptr<Transport> tra
   if (options.rate_limits.enabled) {
     state_->general = RateLimiter::shared(config.account_key, options.rate_limits.general);
     state_->reports = RateLimiter::shared(config.account_key + "/reports", options.rate_limits.reports);
+    if (config.rate_store) {
+      state_->shared_general = StoreRateLimiter::shared(config.rate_store, config.account_key, options.rate_limits.general);
+      state_->shared_reports =
+          StoreRateLimiter::shared(config.rate_store, config.account_key + "/reports", options.rate_limits.reports);
+      state_->general = state_->shared_general->local();
+      state_->reports = state_->shared_reports->local();
+    }
   }
+  config.rate_store.reset();  // the limiters keep it
   state_->config = std::move(config);
   state_->transport = std::move(transport);
   state_->tokens = std::move(tokens);
@@ -205,8 +217,15 @@ class Call {
     Attempt result;
     std::optional<RateLimiter::Permit> reports_permit;
     std::optional<RateLimiter::Permit> general_permit;
-    if (reports_ && s_.reports) reports_permit.emplace(s_.reports->acquire(deadline_));
-    if (s_.general) general_permit.emplace(s_.general->acquire(deadline_));
+    std::optional<StoreRateLimiter::Permit> shared_reports_permit;
+    std::optional<StoreRateLimiter::Permit> shared_general_permit;
+    if (s_.shared_general) {
+      if (reports_) shared_reports_permit.emplace(s_.shared_reports->acquire(deadline_));
+      shared_general_permit.emplace(s_.shared_general->acquire(deadline_));
+    } else {
+      if (reports_ && s_.reports) reports_permit.emplace(s_.reports->acquire(deadline_));
+      if (s_.general) general_permit.emplace(s_.general->acquire(deadline_));
+    }
 
     http::Request request = prepare_request();
     ++s_.sent;
@@ -279,8 +298,13 @@ class Call {
     if (status == 429 && s_.general) {
       // Everyone sharing the account's limiter holds off until Harvest lifts the throttle
       // (Retry-After, bounded, or the window when the answer did not say).
-      auto& limiter = reports_ && s_.reports ? *s_.reports : *s_.general;
-      limiter.pause_until(steady::now() + decision.delay);
+      const auto until = steady::now() + decision.delay;
+      if (s_.shared_general) {
+        (reports_ ? *s_.shared_reports : *s_.shared_general).pause_until(until);
+      } else {
+        auto& limiter = reports_ && s_.reports ? *s_.reports : *s_.general;
+        limiter.pause_until(until);
+      }
     }
     return decision;
   }

@@ -62,6 +62,7 @@ HarvestClient open_client(std::shared_ptr<store::Store> store, std::string_view 
   config.secrets = oauth::connection_secrets(creds);
   config.account_id = std::move(creds.account_id);
   config.user_agent = connection.effective_user_agent();
+  config.rate_store = store;  // one rate budget with every process using the store
   return HarvestClient(std::move(config), make_http_transport(shared_http_client(options.http)), std::move(tokens),
                        options.client);
 }

@@ -96,7 +96,26 @@ CREATE TABLE pull_states (
 );
 )sql";
 
-constexpr const char* all[] = {v1, v2, v3};
+// Version 4: the shared rate budget (store/rate_budget.hpp, store/detail/rate_budget.hpp).
+// A budget is named by a keyed digest of the account key and the limit; times are wall-clock
+// Unix milliseconds. Not authenticated: every value read is clamped (docs/security.md).
+// rate_budgets holds the pause after a 429 and is the row every lease transaction locks.
+constexpr const char* v4 = R"sql(
+CREATE TABLE rate_budgets (
+  budget       TEXT PRIMARY KEY,
+  paused_until INTEGER NOT NULL
+);
+CREATE TABLE rate_leases (
+  id      INTEGER PRIMARY KEY,
+  budget  TEXT NOT NULL,
+  holder  TEXT NOT NULL,
+  slots   INTEGER NOT NULL,
+  ends_at INTEGER NOT NULL
+);
+CREATE INDEX rate_leases_by_budget ON rate_leases(budget, ends_at);
+)sql";
+
+constexpr const char* all[] = {v1, v2, v3, v4};
 
 }  // namespace
 

@@ -19,6 +19,7 @@
 #include "store/detail/key_source.hpp"
 #include "store/detail/migrations.hpp"
 #include "store/detail/pull_state.hpp"
+#include "store/detail/rate_budget.hpp"
 #include "store/detail/row_mac.hpp"
 #include "store/detail/schema.hpp"
 #include "store/detail/database.hpp"
@@ -1075,6 +1076,46 @@ bool Store::delete_pull_state(std::string_view connection_name, std::string_view
   const bool removed = detail::remove_pull_state(impl_->db, row.rowid, name);
   tx.commit();
   return removed;
+}
+
+// ----------------------------------------------------------------------------------
+// Shared rate budget (the tables' SQL: store/rate_budget.cpp)
+
+RateLease Store::lease_rate_slots(const RateBudgetId& budget, const RateLeaseRequest& request, std::int64_t now_ms) {
+  std::lock_guard lock(impl_->mu);
+  impl_->check_open();
+  const auto stored = detail::stored_budget(impl_->dek.key, budget);
+  Transaction tx(impl_->db, Transaction::Kind::immediate);
+  RateLease out = detail::lease_rate_slots(impl_->db, stored, request, now_ms);
+  tx.commit();
+  return out;
+}
+
+void Store::settle_rate_leases(const RateBudgetId& budget, std::string_view holder,
+                               std::span<const RateLeaseSettlement> settlements, std::int64_t now_ms) {
+  std::lock_guard lock(impl_->mu);
+  impl_->check_open();
+  const auto stored = detail::stored_budget(impl_->dek.key, budget);
+  Transaction tx(impl_->db, Transaction::Kind::immediate);
+  detail::settle_rate_leases(impl_->db, stored, holder, settlements, now_ms);
+  tx.commit();
+}
+
+void Store::pause_rate_budget(const RateBudgetId& budget, std::int64_t until_ms, std::int64_t now_ms) {
+  std::lock_guard lock(impl_->mu);
+  impl_->check_open();
+  const auto stored = detail::stored_budget(impl_->dek.key, budget);
+  Transaction tx(impl_->db, Transaction::Kind::immediate);
+  detail::pause_rate_budget(impl_->db, stored, until_ms, now_ms);
+  tx.commit();
+}
+
+RateBudgetUsage Store::rate_budget_usage(const RateBudgetId& budget, std::int64_t now_ms) const {
+  std::lock_guard lock(impl_->mu);
+  impl_->check_open();
+  const auto stored = detail::stored_budget(impl_->dek.key, budget);
+  Transaction tx(impl_->db, Transaction::Kind::deferred);
+  return detail::rate_budget_usage(impl_->db, stored, now_ms);
 }
 
 }  // namespace harvest_connect::store

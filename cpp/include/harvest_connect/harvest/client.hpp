@@ -3,7 +3,8 @@
 //
 // Every request carries Authorization: Bearer (the token only ever in that header),
 // Harvest-Account-Id and User-Agent. Requests pass the account's shared rate limiter
-// (general, plus the reports limit under /reports/); 429 waits Retry-After; 5xx answers and
+// (general, plus the reports limit under /reports/; shared across processes through the
+// store when the client has one); 429 waits Retry-After; 5xx answers and
 // dropped connections are retried with backoff for idempotent methods; a 401 leads to one
 // token refresh and one more try; all of it within the retry policy's deadline.
 //
@@ -28,6 +29,10 @@
 #include "harvest_connect/http/message.hpp"
 #include "harvest_connect/model/scrubber.hpp"
 
+namespace harvest_connect::store {
+class Store;
+}
+
 namespace harvest_connect::harvest {
 
 struct ClientConfig {
@@ -41,6 +46,9 @@ struct ClientConfig {
   // The connection's secrets (oauth/connection_secrets.hpp), removed with the account ID and
   // the token in use from every message and body of the errors thrown (model/scrubber.hpp).
   model::Scrubber secrets;
+  // When set, the rate limits are one budget shared through this store by every process
+  // using it (store_rate_limiter.hpp); without one, they are the process's own.
+  std::shared_ptr<store::Store> rate_store;
 };
 
 struct ClientOptions {

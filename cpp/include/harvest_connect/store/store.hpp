@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +29,7 @@
 #include "harvest_connect/store/pending_authorization.hpp"
 #include "harvest_connect/store/problem.hpp"
 #include "harvest_connect/store/pull_state.hpp"
+#include "harvest_connect/store/rate_budget.hpp"
 
 namespace harvest_connect::store {
 
@@ -100,6 +102,19 @@ class Store {
   void save_pull_state(std::string_view connection_name, const PullState& state);
   // Whether there was one; the next pull of that name takes everything.
   bool delete_pull_state(std::string_view connection_name, std::string_view name);
+
+  // --- shared rate budget (store/rate_budget.hpp; engine-only, used by harvest::
+  // StoreRateLimiter). Each call is one short immediate transaction; `now_ms` is the
+  // caller's wall clock (Unix ms).
+  // Settles `request.settle`, then grants up to request.want free slots (none while paused).
+  [[nodiscard]] RateLease lease_rate_slots(const RateBudgetId& budget, const RateLeaseRequest& request,
+                                           std::int64_t now_ms);
+  // Settles leases of `holder` (RateLeaseRequest::holder).
+  void settle_rate_leases(const RateBudgetId& budget, std::string_view holder,
+                          std::span<const RateLeaseSettlement> settlements, std::int64_t now_ms);
+  // After a 429: no process leases from the budget before `until_ms` (at most a day ahead).
+  void pause_rate_budget(const RateBudgetId& budget, std::int64_t until_ms, std::int64_t now_ms);
+  [[nodiscard]] RateBudgetUsage rate_budget_usage(const RateBudgetId& budget, std::int64_t now_ms) const;
 
   // --- keys ------------------------------------------------------------------------
   // Moves the store to `new_key` in one transaction: a fresh data key, every sealed field
