@@ -19,12 +19,14 @@
 #include "harvest_connect/model/harvest.hpp"
 #include "harvest_connect/model/validation.hpp"
 #include "crypto/detail/digest.hpp"
+#include "store/detail/connect.hpp"
 #include "store/detail/key_source.hpp"
 #include "store/detail/migrations.hpp"
 #include "store/detail/pull_state.hpp"
 #include "store/detail/row_mac.hpp"
 #include "store/detail/schema.hpp"
 #include "store/detail/sqlite.hpp"
+#include "store/detail/store_access.hpp"
 
 namespace harvest_connect::store {
 namespace {
@@ -391,25 +393,14 @@ Store Store::open(const OpenOptions& options) {
   crypto::disable_core_dumps();
   auto impl = std::make_unique<Impl>();
   impl->path = options.path ? *options.path : default_store_path();
-  prepare_file(impl->path);
   Database& db = impl->db;
-  db.open(impl->path, options.busy_timeout_ms);
-  db.exec("PRAGMA foreign_keys = ON");
-  // Overwrite deleted content, so that old sealed values (e.g. under a rotated data key) do
-  // not linger in free pages.
-  db.exec("PRAGMA secure_delete = ON");
+  detail::connect(db, options);
 
-  auto is_empty = [&] {
-    Statement s = db.prepare("SELECT count(*) FROM sqlite_master");
-    s.step();
-    return s.int64(0) == 0 && db.pragma_int("user_version") == 0;
-  };
-
-  if (is_empty()) {
+  if (detail::holds_no_store(db)) {
     detail::ResolvedKey rk = detail::resolve_key(options, true, std::nullopt);
-    db.exec("PRAGMA journal_mode = WAL");
+    detail::prepare_new_store(db);
     Transaction tx(db, Transaction::Kind::immediate);
-    if (is_empty()) {  // another process may have created it meanwhile
+    if (detail::holds_no_store(db)) {  // another process may have created it meanwhile
       impl->version = detail::create_schema(db);
       impl->store_id = new_uid();
       impl->set_data_key(crypto::DataKey::generate());
@@ -419,7 +410,7 @@ Store Store::open(const OpenOptions& options) {
       impl->write_kdf(rk.kdf);
       impl->master = std::move(rk.key);
       tx.commit();
-      tighten_side_files(impl->path);
+      detail::after_open(options);
       return Store(std::move(impl));
     }
   }
@@ -452,7 +443,7 @@ Store Store::open(const OpenOptions& options) {
     impl->set_meta("wrapped_data_key", crypto::wrap_data_key(*impl->master, impl->dek, impl->wrap_context()));
   }});
   if (migrated) impl->checkpoint();  // the version 1 wrapping leaves the -wal file
-  tighten_side_files(impl->path);
+  detail::after_open(options);
   return Store(std::move(impl));
 }
 
@@ -1130,5 +1121,50 @@ bool Store::delete_pull_state(std::string_view connection_name, std::string_view
   tx.commit();
   return removed;
 }
+
+// ----------------------------------------------------------------------------------
+// Reaching the database (store/detail/connect.hpp) and the open store's internals
+// (store/detail/store_access.hpp), for store::copy_store (store/copy.cpp).
+
+namespace detail {
+
+std::string location_of(const OpenOptions& options) {
+  return (options.path ? *options.path : default_store_path()).string();
+}
+
+bool location_exists(const OpenOptions& options) {
+  std::error_code ec;
+  return fs::exists(options.path ? *options.path : default_store_path(), ec);
+}
+
+void connect(Database& db, const OpenOptions& options) {
+  const fs::path path = options.path ? *options.path : default_store_path();
+  prepare_file(path);
+  db.open(path, options.busy_timeout_ms);
+  db.exec("PRAGMA foreign_keys = ON");
+  // Overwrite deleted content, so that old sealed values (e.g. under a rotated data key) do
+  // not linger in free pages.
+  db.exec("PRAGMA secure_delete = ON");
+}
+
+bool holds_no_store(Database& db) {
+  Statement s = db.prepare("SELECT count(*) FROM sqlite_master");
+  s.step();
+  return s.int64(0) == 0 && db.pragma_int("user_version") == 0;
+}
+
+void prepare_new_store(Database& db) { db.exec("PRAGMA journal_mode = WAL"); }
+
+void after_open(const OpenOptions& options) {
+  tighten_side_files(options.path ? *options.path : default_store_path());
+}
+
+OpenStore open_store_of(Store& store) {
+  Store::Impl& impl = *store.impl_;
+  impl.check_open();
+  return {impl.db, impl.store_id, impl.row_key};
+}
+
+}  // namespace detail
 
 }  // namespace harvest_connect::store

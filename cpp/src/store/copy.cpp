@@ -1,0 +1,300 @@
+#include "harvest_connect/store/copy.hpp"
+
+// Written only against store/detail's Database/Statement/Transaction and portable SQL (`?`
+// placeholders, no backend-specific statements), so it copies between any two backends the
+// connection seam (store/detail/connect.hpp) can reach.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "harvest_connect/error.hpp"
+#include "harvest_connect/store/store.hpp"
+#include "store/detail/connect.hpp"
+#include "store/detail/migrations.hpp"
+#include "store/detail/row_mac.hpp"
+#include "store/detail/schema.hpp"
+#include "store/detail/store_access.hpp"
+#include "store/detail/table_layout.hpp"
+
+namespace harvest_connect::store {
+namespace {
+
+using detail::ColumnKind;
+using detail::ColumnLayout;
+using detail::Database;
+using detail::Statement;
+using detail::TableLayout;
+using detail::Transaction;
+
+// One column's value as read: text and links (a uid) in `text`, integers in `integer`,
+// sealed values and other blobs in `blob`. Bytes only: nothing is decrypted.
+struct Value {
+  bool null = true;
+  std::string text;
+  std::int64_t integer = 0;
+  std::vector<unsigned char> blob;
+};
+using Row = std::vector<Value>;
+
+bool is_authenticated(std::string_view table) {
+  for (const auto& t : detail::authenticated_tables())
+    if (table == t.table) return true;
+  return false;
+}
+
+std::string select_of(const TableLayout& t) {
+  std::string sql = "SELECT ";
+  bool first = true;
+  for (const ColumnLayout& c : t.columns) {
+    if (!first) sql += ", ";
+    first = false;
+    if (c.kind == ColumnKind::link)
+      sql += std::string("(SELECT p.uid FROM ") + c.links_to + " p WHERE p.id = t." + c.name + ")";
+    else
+      sql += std::string("t.") + c.name;
+  }
+  return sql + " FROM " + t.table + " t";
+}
+
+std::string insert_of(const TableLayout& t) {
+  std::string names, values;
+  for (const ColumnLayout& c : t.columns) {
+    if (!names.empty()) {
+      names += ", ";
+      values += ", ";
+    }
+    names += c.name;
+    values += c.kind == ColumnKind::link ? std::string("(SELECT p.id FROM ") + c.links_to + " p WHERE p.uid = ?)" : "?";
+  }
+  return std::string("INSERT INTO ") + t.table + "(" + names + ") VALUES(" + values + ")";
+}
+
+std::vector<Row> read_rows(Database& db, const TableLayout& t) {
+  std::vector<Row> rows;
+  Statement s = db.prepare(select_of(t));
+  while (s.step()) {
+    Row row(t.columns.size());
+    for (std::size_t i = 0; i < t.columns.size(); ++i) {
+      const int col = static_cast<int>(i);
+      Value& v = row[i];
+      v.null = s.is_null(col);
+      if (v.null) continue;
+      switch (t.columns[i].kind) {
+        case ColumnKind::text:
+        case ColumnKind::link:
+          v.text = s.text(col);
+          break;
+        case ColumnKind::integer:
+          v.integer = s.int64(col);
+          break;
+        case ColumnKind::blob:
+          v.blob = s.blob(col);
+          break;
+      }
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+void insert_row(Database& db, const TableLayout& t, const std::string& sql, const Row& row) {
+  Statement s = db.prepare(sql);
+  for (std::size_t i = 0; i < t.columns.size(); ++i) {
+    const int param = static_cast<int>(i) + 1;
+    const Value& v = row[i];
+    if (v.null) {
+      s.bind_null(param);
+      continue;
+    }
+    switch (t.columns[i].kind) {
+      case ColumnKind::text:
+      case ColumnKind::link:
+        s.bind(param, std::string_view(v.text));
+        break;
+      case ColumnKind::integer:
+        s.bind(param, v.integer);
+        break;
+      case ColumnKind::blob:
+        s.bind_blob(param, v.blob);
+        break;
+    }
+  }
+  s.run();
+}
+
+// Every column of a row, kind-tagged and length-prefixed: two rows compare equal exactly when
+// every value (and every link's uid) is the same.
+std::string fingerprint(const TableLayout& t, const Row& row) {
+  std::string out;
+  auto put = [&](char tag, std::string_view bytes) {
+    out += tag;
+    out += std::to_string(bytes.size());
+    out += ':';
+    out += bytes;
+  };
+  for (std::size_t i = 0; i < row.size(); ++i) {
+    const Value& v = row[i];
+    if (v.null) {
+      put('n', "");
+      continue;
+    }
+    switch (t.columns[i].kind) {
+      case ColumnKind::text:
+      case ColumnKind::link:
+        put('t', v.text);
+        break;
+      case ColumnKind::integer:
+        put('i', std::to_string(v.integer));
+        break;
+      case ColumnKind::blob:
+        put('b', std::string_view(reinterpret_cast<const char*>(v.blob.data()), v.blob.size()));
+        break;
+    }
+  }
+  return out;
+}
+
+std::size_t identity_index(const TableLayout& t) {
+  for (std::size_t i = 0; i < t.columns.size(); ++i)
+    if (std::string_view(t.columns[i].name) == t.identity) return i;
+  throw error(errc::internal_error, std::string("the layout of ") + t.table + " has no column " + t.identity);
+}
+
+// identity (uid, or meta's key) -> fingerprint of the row.
+std::map<std::string, std::string> by_identity(const TableLayout& t, const std::vector<Row>& rows) {
+  const std::size_t at = identity_index(t);
+  std::map<std::string, std::string> out;
+  for (const Row& r : rows) {
+    out.emplace(r[at].text, fingerprint(t, r));
+  }
+  return out;
+}
+
+std::optional<std::string> meta_value(Database& db, std::string_view key) {
+  Statement s = db.prepare("SELECT value FROM meta WHERE key = ?");
+  s.bind(1, key);
+  if (!s.step()) return std::nullopt;
+  const auto b = s.blob(0);
+  return std::string(b.begin(), b.end());
+}
+
+[[noreturn]] void copy_failed(const std::string& to, const std::string& what) {
+  throw error(errc::store_error, "the copy to " + to + " failed its check (" + what +
+                                     "), so nothing was committed there; the source is unchanged. Report this as a "
+                                     "bug in harvest-connect");
+}
+
+}  // namespace
+
+CopyReport copy_store(const OpenOptions& from, const OpenOptions& to) {
+  CopyReport report;
+  report.from = detail::location_of(from);
+  report.to = detail::location_of(to);
+
+  // 1. The source: it must exist and hold a store (a mistyped path is not created), open
+  //    with the key, and verify clean, before anything is written anywhere.
+  if (!detail::location_exists(from))
+    throw error(errc::validation_failed, "there is no store at " + report.from + " to copy from; check the source");
+  {
+    Database probe;
+    detail::connect(probe, from);
+    if (detail::holds_no_store(probe))
+      throw error(errc::validation_failed, report.from + " holds no harvest-connect store to copy; check the source");
+  }
+  Store source = Store::open(from);  // errc::key_mismatch for a wrong key
+  const std::vector<Problem> problems = source.verify();
+  if (!problems.empty()) {
+    const Problem& p = problems.front();
+    throw error(errc::decryption_failed,
+                "the store " + report.from + " does not verify (" + std::to_string(problems.size()) +
+                    " problem(s); the first: " + p.table + " '" + p.record + "' " + p.field + ": " + p.reason +
+                    "), so it was not copied and nothing was written. Run `harvest-connect doctor` on it and "
+                    "repair or restore it first");
+  }
+  report.store_id = source.store_id();
+  report.key_id = source.key_id();
+  report.schema_version = source.schema_version();
+  const detail::OpenStore src = detail::open_store_of(source);
+
+  // 2. The target: new or empty, else refused before anything is written to it.
+  Database target;
+  detail::connect(target, to);
+  auto refuse_target = [&] {
+    throw error(errc::validation_failed, "the target " + report.to +
+                                             " is not empty (it holds a store or other tables), so nothing was "
+                                             "copied and it was left as it was; copy to a new path or an empty "
+                                             "database");
+  };
+  if (!detail::holds_no_store(target)) refuse_target();
+  detail::prepare_new_store(target);
+
+  // 3. One transaction on the target: schema, every table, then the comparison.
+  Transaction write(target, Transaction::Kind::immediate);
+  if (!detail::holds_no_store(target)) refuse_target();  // another process may have created one meanwhile
+  const int version = detail::create_schema(target);
+  if (version != report.schema_version)
+    throw error(errc::store_error, "the source " + report.from + " has schema version " +
+                                       std::to_string(report.schema_version) + " but a new store has " +
+                                       std::to_string(version) + "; nothing was copied");
+  // Rows the new schema wrote into meta itself (a backend's own bookkeeping) stay as they are.
+  std::map<std::string, std::string> own_meta;
+  {
+    const TableLayout& meta = detail::table_layout("meta");
+    for (const auto& [key, fp] : by_identity(meta, read_rows(target, meta))) own_meta.emplace(key, fp);
+  }
+
+  // The source is read in one snapshot (another process may write to it meanwhile).
+  Transaction snapshot(src.db, Transaction::Kind::deferred);
+  for (const TableLayout& t : detail::table_layouts()) {
+    std::vector<Row> rows = read_rows(src.db, t);
+    const std::string sql = insert_of(t);
+    const std::size_t at = identity_index(t);
+    for (const Row& r : rows) {
+      if (!t.has_id && own_meta.count(r[at].text)) continue;
+      insert_row(target, t, sql, r);
+    }
+    // Compare the whole table: the same rows (by uid), every value and link the same.
+    auto want = by_identity(t, rows);
+    auto got = by_identity(t, read_rows(target, t));
+    if (!t.has_id)
+      for (const auto& [key, fp] : own_meta) {
+        want.erase(key);
+        got.erase(key);
+      }
+    if (got.size() != want.size())
+      copy_failed(report.to, std::string(t.table) + ": " + std::to_string(want.size()) + " rows in the source, " +
+                                 std::to_string(got.size()) + " in the copy");
+    if (got != want) copy_failed(report.to, std::string("a row of ") + t.table + " differs from the source's");
+    // And every row authenticates in its new place (its id may differ; its links are uids).
+    if (is_authenticated(t.table)) {
+      const auto& at_table = detail::authenticated_table(t.table);
+      Statement ids = target.prepare(std::string("SELECT id FROM ") + t.table);
+      while (ids.step())
+        if (!detail::row_is_authentic(target, at_table, src.row_key, src.store_id, ids.int64(0)))
+          copy_failed(report.to, std::string("a row of ") + t.table + " does not authenticate");
+    }
+    report.tables.push_back({t.table, static_cast<std::int64_t>(rows.size())});
+  }
+  if (meta_value(target, "store_id") != meta_value(src.db, "store_id") ||
+      meta_value(target, "wrapped_data_key") != meta_value(src.db, "wrapped_data_key"))
+    copy_failed(report.to, "the store id or the wrapped data key differs");
+  write.commit();
+  detail::after_open(to);
+  target.close();
+
+  // 4. The copy opens with the key and verifies.
+  Store copy = Store::open(to);
+  if (copy.store_id() != report.store_id) copy_failed(report.to, "the copy opened with another store id");
+  const std::vector<Problem> after = copy.verify();
+  if (!after.empty())
+    throw error(errc::decryption_failed, "the copy at " + report.to + " does not verify (" +
+                                             std::to_string(after.size()) + " problem(s), the first: " +
+                                             after.front().table + " '" + after.front().record + "' " +
+                                             after.front().field + "); delete it and copy again; the source is "
+                                                                   "unchanged");
+  return report;
+}
+
+}  // namespace harvest_connect::store

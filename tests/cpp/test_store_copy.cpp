@@ -1,0 +1,295 @@
+// store::copy_store: a whole store copied to a new place, same store id and key, every table,
+// rows re-linked by uid, verified; refusals that change nothing.
+#include <sqlite3.h>
+
+#include <set>
+
+#include "harvest_connect/store/copy.hpp"
+#include "store/detail/row_mac.hpp"
+#include "store/detail/table_layout.hpp"
+#include "store_test_support.hpp"
+
+namespace {
+
+using namespace store_test;
+
+// The backends a copy goes to, one test instantiation each. PostgreSQL joins this list when
+// the backend is merged: target_options() then returns a URL of the test cluster for it.
+const std::vector<std::string> copy_targets{"sqlite"};
+
+std::vector<std::string> sqlite_column(const fs::path& db, const std::string& query) {
+  sqlite3* h = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(h, query.c_str(), -1, &st, nullptr), SQLITE_OK) << query;
+  std::vector<std::string> out;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    const unsigned char* text = sqlite3_column_text(st, 0);
+    out.emplace_back(text ? reinterpret_cast<const char*>(text) : "");
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+  return out;
+}
+
+class StoreCopy : public StoreTest, public ::testing::WithParamInterface<std::string> {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    target_path = dir / "copy" / "target.db";
+  }
+  hc::store::OpenOptions source_options() const {
+    hc::store::OpenOptions o;
+    o.path = path;
+    o.key = key;
+    return o;
+  }
+  hc::store::OpenOptions target_options() const {
+    hc::store::OpenOptions o;
+    o.path = target_path;
+    o.key = key;
+    return o;
+  }
+  bool target_exists() const { return fs::exists(target_path); }
+
+  // A store with a row in every table, and ids that a fresh database would number
+  // differently (a deleted client and connection come first), so links must be re-made.
+  void populate() {
+    auto s = open(key);
+    s.create_oauth_client(client("gone"));
+    s.create_oauth_client(client("app", "client-secret-app"));
+    s.create_connection(connection("early", "app", "111"));
+    s.delete_connection("early");
+    s.delete_oauth_client("gone");
+    s.create_connection(connection("acme", "app", "1234567"));
+    s.save_tokens("acme", {Secret::from_string("access-token-acme"), Secret::from_string("refresh-token-acme"),
+                           4102444800});
+    hc::model::NewTokenConnection pat;
+    pat.name = "pat";
+    pat.access_token = Secret::from_string("personal-token-value");
+    pat.account_id = Secret::from_string("7654321");
+    s.create_token_connection(std::move(pat));
+    s.create_pending_authorization("acme", Secret::from_string("state-value-acme"),
+                                   Secret::from_string("verifier-value-acme"), "http://127.0.0.1:8765/callback");
+    hc::store::PullState p;
+    p.name = "daily";
+    p.path = "/time_entries";
+    p.mark = 1700000000;
+    p.recent = {{1, 1700000000}, {2, 1699999999}};
+    s.save_pull_state("acme", p);
+  }
+
+  fs::path target_path;
+};
+
+INSTANTIATE_TEST_SUITE_P(Targets, StoreCopy, ::testing::ValuesIn(copy_targets));
+
+TEST_P(StoreCopy, CopiesEveryTableUnderTheSameKeyAndStoreId) {
+  populate();
+  std::string source_id;
+  {
+    auto s = open(key);
+    source_id = s.store_id();
+  }
+  const auto report = hc::store::copy_store(source_options(), target_options());
+  EXPECT_EQ(report.store_id, source_id);
+  EXPECT_EQ(report.key_id, key.id());
+  std::map<std::string, std::int64_t> rows;
+  for (const auto& t : report.tables) rows[t.table] = t.rows;
+  EXPECT_EQ(rows["oauth_clients"], 1);
+  EXPECT_EQ(rows["connections"], 2);
+  EXPECT_EQ(rows["pending_authorizations"], 1);
+  EXPECT_EQ(rows["pull_states"], 1);
+  EXPECT_GE(rows["meta"], 2);
+  EXPECT_EQ(report.tables.size(), hc::store::detail::table_layouts().size());
+
+  auto copy = hc::store::Store::open(target_options());
+  EXPECT_EQ(copy.store_id(), source_id);
+  EXPECT_TRUE(copy.verify().empty());
+  // The sealed values open: they were moved as bytes, bound to the same store id and uids.
+  const auto acme = copy.credentials("acme");
+  EXPECT_EQ(acme.account_id.reveal_string(), "1234567");
+  EXPECT_EQ(acme.client_secret->reveal_string(), "client-secret-app");
+  EXPECT_EQ(acme.access_token->reveal_string(), "access-token-acme");
+  EXPECT_EQ(acme.refresh_token->reveal_string(), "refresh-token-acme");
+  EXPECT_EQ(acme.connection.oauth_client, "app");  // re-linked to the client by uid
+  EXPECT_EQ(copy.credentials("pat").personal_access_token->reveal_string(), "personal-token-value");
+  const auto pull = copy.pull_state("acme", "daily");
+  ASSERT_TRUE(pull.has_value());
+  EXPECT_EQ(pull->mark, 1700000000);
+  EXPECT_EQ(pull->recent.size(), 2u);
+  const auto pending = copy.take_pending_authorization(Secret::from_string("state-value-acme"));
+  ASSERT_TRUE(pending.has_value());
+  EXPECT_EQ(pending->connection, "acme");
+  EXPECT_EQ(pending->code_verifier->reveal_string(), "verifier-value-acme");
+  // The ids differ (the target numbered its own rows) and the links follow them.
+  EXPECT_NE(sqlite_column(path, "SELECT id FROM oauth_clients"), sqlite_column(target_path, "SELECT id FROM oauth_clients"));
+  EXPECT_EQ(sqlite_column(target_path, "SELECT count(*) FROM connections c JOIN oauth_clients o ON o.id = c.oauth_client_id"),
+            std::vector<std::string>{"1"});
+  // Row authenticators are the same bytes on both sides.
+  const std::string macs = "SELECT uid || ':' || hex(row_mac) FROM connections ORDER BY uid";
+  EXPECT_EQ(sqlite_column(path, macs), sqlite_column(target_path, macs));
+  // The copy is a store of its own from now on: a write there leaves the source alone.
+  copy.delete_connection("pat");
+  EXPECT_EQ(open(key).connections().size(), 2u);
+}
+
+TEST_P(StoreCopy, LeavesTheSourceUnchanged) {
+  populate();
+  const std::string dump = "SELECT uid || hex(row_mac) || row_version FROM connections ORDER BY uid";
+  const auto before = sqlite_column(path, dump);
+  const auto meta_before = sqlite_column(path, "SELECT key || hex(value) FROM meta ORDER BY key");
+  (void)hc::store::copy_store(source_options(), target_options());
+  EXPECT_EQ(sqlite_column(path, dump), before);
+  EXPECT_EQ(sqlite_column(path, "SELECT key || hex(value) FROM meta ORDER BY key"), meta_before);
+}
+
+TEST_P(StoreCopy, RefusesATamperedSourceAndWritesNothing) {
+  populate();
+  sql(path, "UPDATE connections SET id_url = 'https://evil.example' WHERE name = 'acme'");
+  const auto e = expect_error(hc::errc::decryption_failed,
+                              [&] { (void)hc::store::copy_store(source_options(), target_options()); });
+  EXPECT_NE(std::string(e.what()).find("acme"), std::string::npos) << e.what();
+  EXPECT_NE(std::string(e.what()).find("nothing was written"), std::string::npos) << e.what();
+  EXPECT_FALSE(target_exists());
+}
+
+TEST_P(StoreCopy, RefusesATamperedSealedValue) {
+  populate();
+  // Another row's sealed value moved in: the row authenticator and the value both fail.
+  sql(path, "UPDATE connections SET account_id = (SELECT account_id FROM connections WHERE name = 'pat') "
+            "WHERE name = 'acme'");
+  expect_error(hc::errc::decryption_failed, [&] { (void)hc::store::copy_store(source_options(), target_options()); });
+  EXPECT_FALSE(target_exists());
+}
+
+TEST_P(StoreCopy, RefusesAWrongKeyAndWritesNothing) {
+  populate();
+  auto wrong = source_options();
+  wrong.key = MasterKey::generate();
+  auto wrong_target = target_options();
+  wrong_target.key = wrong.key;
+  expect_error(hc::errc::key_mismatch, [&] { (void)hc::store::copy_store(wrong, wrong_target); });
+  EXPECT_FALSE(target_exists());
+}
+
+TEST_P(StoreCopy, RefusesANonEmptyTargetAndLeavesItAsItWas) {
+  populate();
+  {
+    hc::store::OpenOptions other;
+    other.path = target_path;
+    other.key = key;
+    auto t = hc::store::Store::open(other);
+    t.create_oauth_client(client("theirs"));
+  }
+  const std::string before = read_bytes(target_path);
+  const auto e = expect_error(hc::errc::validation_failed,
+                              [&] { (void)hc::store::copy_store(source_options(), target_options()); });
+  EXPECT_NE(std::string(e.what()).find("not empty"), std::string::npos) << e.what();
+  EXPECT_NE(std::string(e.what()).find(target_path.string()), std::string::npos) << e.what();
+  EXPECT_EQ(read_bytes(target_path), before);
+  auto t = hc::store::Store::open(target_options());
+  EXPECT_EQ(t.oauth_clients().size(), 1u);
+  EXPECT_EQ(t.oauth_clients()[0].name, "theirs");
+}
+
+TEST_P(StoreCopy, RefusesATargetHoldingOtherTables) {
+  populate();
+  fs::create_directories(target_path.parent_path());
+  sql(target_path, "CREATE TABLE notes(x TEXT); INSERT INTO notes VALUES('keep me')");
+  expect_error(hc::errc::validation_failed, [&] { (void)hc::store::copy_store(source_options(), target_options()); });
+  EXPECT_EQ(sqlite_column(target_path, "SELECT x FROM notes"), std::vector<std::string>{"keep me"});
+  EXPECT_EQ(sqlite_column(target_path, "SELECT name FROM sqlite_master WHERE name = 'meta'").size(), 0u);
+}
+
+TEST_P(StoreCopy, RefusesAMissingSourceWithoutCreatingIt) {
+  auto from = source_options();
+  from.path = dir / "typo.db";
+  const auto e = expect_error(hc::errc::validation_failed, [&] { (void)hc::store::copy_store(from, target_options()); });
+  EXPECT_NE(std::string(e.what()).find("typo.db"), std::string::npos) << e.what();
+  EXPECT_FALSE(fs::exists(dir / "typo.db"));
+  EXPECT_FALSE(target_exists());
+}
+
+TEST_P(StoreCopy, CopiesIntoAnEmptyExistingDatabase) {
+  populate();
+  fs::create_directories(target_path.parent_path());
+  { std::ofstream touch(target_path); }  // an empty file is an empty database
+  (void)hc::store::copy_store(source_options(), target_options());
+  EXPECT_TRUE(hc::store::Store::open(target_options()).verify().empty());
+}
+
+TEST_P(StoreCopy, AFailedCopyLeavesNoStoreAndCanBeRepeated) {
+  populate();
+  // Another process holds the target's write lock for the whole attempt: the copy's one
+  // transaction cannot begin, and nothing of a store is left behind.
+  fs::create_directories(target_path.parent_path());
+  sqlite3* holder = nullptr;
+  ASSERT_EQ(sqlite3_open(target_path.c_str(), &holder), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(holder, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+  auto to = target_options();
+  to.busy_timeout_ms = 50;
+  expect_error(hc::errc::store_error, [&] { (void)hc::store::copy_store(source_options(), to); });
+  sqlite3_exec(holder, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(holder);
+  EXPECT_TRUE(sqlite_column(target_path, "SELECT name FROM sqlite_master").empty());
+  (void)hc::store::copy_store(source_options(), target_options());
+  EXPECT_TRUE(hc::store::Store::open(target_options()).verify().empty());
+}
+
+TEST_P(StoreCopy, CopiesAPassphraseStore) {
+  hc::store::OpenOptions from;
+  from.path = path;
+  from.passphrase = Secret::from_string("correct horse battery staple");
+  {
+    auto s = hc::store::Store::open(from);
+    s.create_oauth_client(client("app", "client-secret-app"));
+  }
+  auto to = from;
+  to.path = target_path;
+  (void)hc::store::copy_store(from, to);
+  auto copy = hc::store::Store::open(to);  // the KDF salt and parameters came along
+  EXPECT_TRUE(copy.verify().empty());
+  EXPECT_EQ(copy.oauth_clients().size(), 1u);
+}
+
+// The copy's table list (store/detail/table_layout.hpp) is the schema: a table or column added
+// by a later schema version and not listed there would be silently left behind by a copy.
+TEST(CopyLayout, ListsEveryTableAndColumnOfTheSchema) {
+  const fs::path dir = make_temp_dir();
+  hc::store::OpenOptions o;
+  o.path = dir / "store.db";
+  o.key = MasterKey::generate();
+  (void)hc::store::Store::open(o);
+  std::set<std::string> in_schema, in_layout;
+  for (const auto& name : sqlite_column(*o.path, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT "
+                                                 "LIKE 'sqlite_%'"))
+    in_schema.insert(name);
+  for (const auto& t : hc::store::detail::table_layouts()) in_layout.insert(t.table);
+  EXPECT_EQ(in_layout, in_schema) << "store/detail/table_layout.hpp must list every table of the schema";
+  for (const auto& t : hc::store::detail::table_layouts()) {
+    std::vector<std::string> expected;
+    for (const auto& c : sqlite_column(*o.path, std::string("SELECT name FROM pragma_table_info('") + t.table + "')"))
+      if (c != "id") expected.push_back(c);
+    std::vector<std::string> listed;
+    for (const auto& c : t.columns) listed.emplace_back(c.name);
+    EXPECT_EQ(listed, expected) << t.table << ": every column but id, in schema order";
+  }
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+
+// Links are carried as uids: a link column must name a table listed before it.
+TEST(CopyLayout, LinksPointToTablesCopiedEarlier) {
+  std::set<std::string> seen;
+  for (const auto& t : hc::store::detail::table_layouts()) {
+    for (const auto& c : t.columns)
+      if (c.kind == hc::store::detail::ColumnKind::link) {
+        ASSERT_NE(c.links_to, nullptr) << t.table << "." << c.name;
+        EXPECT_TRUE(seen.count(c.links_to)) << t.table << "." << c.name << " links to a table copied later";
+      }
+    seen.insert(t.table);
+  }
+}
+
+}  // namespace
