@@ -237,6 +237,15 @@ TEST_P(StoreCopy, AFailedCopyLeavesNoStoreAndCanBeRepeated) {
   EXPECT_TRUE(hc::store::Store::open(target_options()).verify().empty());
 }
 
+TEST_P(StoreCopy, TheCopyHasTheSourcesKeyWhateverTheTargetOptionsSay) {
+  populate();
+  auto to = target_options();
+  to.key = MasterKey::generate();  // ignored: the copy keeps the source's wrapped data key
+  (void)hc::store::copy_store(source_options(), to);
+  EXPECT_TRUE(hc::store::Store::open(target_options()).verify().empty());
+  expect_error(hc::errc::key_mismatch, [&] { (void)hc::store::Store::open(to); });
+}
+
 TEST_P(StoreCopy, CopiesAPassphraseStore) {
   hc::store::OpenOptions from;
   from.path = path;

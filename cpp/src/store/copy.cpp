@@ -5,6 +5,7 @@
 // connection seam (store/detail/connect.hpp) can reach.
 
 #include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <utility>
@@ -186,6 +187,54 @@ std::optional<std::string> meta_value(Database& db, std::string_view key) {
                                      "bug in harvest-connect");
 }
 
+// Inside the target's transaction, after its schema was created: every table of the layout
+// copied from one snapshot of the source, then compared with it row by row, and every row's
+// authenticator checked in its new place. Throws (store_error) at the first difference.
+void copy_tables(const detail::OpenStore& src, Database& target, CopyReport& report) {
+  // Rows the new schema wrote into meta itself (a backend's own bookkeeping) stay as they are.
+  std::set<std::string> own_meta;
+  {
+    const TableLayout& meta = detail::table_layout("meta");
+    for (const auto& entry : by_identity(meta, read_rows(target, meta))) own_meta.insert(entry.first);
+  }
+
+  // The source is read in one snapshot (another process may write to it meanwhile).
+  Transaction snapshot(src.db, Transaction::Kind::deferred);
+  for (const TableLayout& t : detail::table_layouts()) {
+    std::vector<Row> rows = read_rows(src.db, t);
+    const std::string sql = insert_of(t);
+    const std::size_t at = identity_index(t);
+    for (const Row& r : rows) {
+      if (!t.has_id && own_meta.count(r[at].text)) continue;
+      insert_row(target, t, sql, r);
+    }
+    // Compare the whole table: the same rows (by uid), every value and link the same.
+    auto want = by_identity(t, rows);
+    auto got = by_identity(t, read_rows(target, t));
+    if (!t.has_id)
+      for (const auto& key : own_meta) {
+        want.erase(key);
+        got.erase(key);
+      }
+    if (got.size() != want.size())
+      copy_failed(report.to, std::string(t.table) + ": " + std::to_string(want.size()) + " rows in the source, " +
+                                 std::to_string(got.size()) + " in the copy");
+    if (got != want) copy_failed(report.to, std::string("a row of ") + t.table + " differs from the source's");
+    // And every row authenticates in its new place (its id may differ; its links are uids).
+    if (is_authenticated(t.table)) {
+      const auto& at_table = detail::authenticated_table(t.table);
+      Statement ids = target.prepare(std::string("SELECT id FROM ") + t.table);
+      while (ids.step())
+        if (!detail::row_is_authentic(target, at_table, src.row_key, src.store_id, ids.int64(0)))
+          copy_failed(report.to, std::string("a row of ") + t.table + " does not authenticate");
+    }
+    report.tables.push_back({t.table, static_cast<std::int64_t>(rows.size())});
+  }
+  if (meta_value(target, "store_id") != meta_value(src.db, "store_id") ||
+      meta_value(target, "wrapped_data_key") != meta_value(src.db, "wrapped_data_key"))
+    copy_failed(report.to, "the store id or the wrapped data key differs");
+}
+
 }  // namespace
 
 CopyReport copy_store(const OpenOptions& from, const OpenOptions& to) {
@@ -238,54 +287,17 @@ CopyReport copy_store(const OpenOptions& from, const OpenOptions& to) {
     throw error(errc::store_error, "the source " + report.from + " has schema version " +
                                        std::to_string(report.schema_version) + " but a new store has " +
                                        std::to_string(version) + "; nothing was copied");
-  // Rows the new schema wrote into meta itself (a backend's own bookkeeping) stay as they are.
-  std::map<std::string, std::string> own_meta;
-  {
-    const TableLayout& meta = detail::table_layout("meta");
-    for (const auto& [key, fp] : by_identity(meta, read_rows(target, meta))) own_meta.emplace(key, fp);
-  }
-
-  // The source is read in one snapshot (another process may write to it meanwhile).
-  Transaction snapshot(src.db, Transaction::Kind::deferred);
-  for (const TableLayout& t : detail::table_layouts()) {
-    std::vector<Row> rows = read_rows(src.db, t);
-    const std::string sql = insert_of(t);
-    const std::size_t at = identity_index(t);
-    for (const Row& r : rows) {
-      if (!t.has_id && own_meta.count(r[at].text)) continue;
-      insert_row(target, t, sql, r);
-    }
-    // Compare the whole table: the same rows (by uid), every value and link the same.
-    auto want = by_identity(t, rows);
-    auto got = by_identity(t, read_rows(target, t));
-    if (!t.has_id)
-      for (const auto& [key, fp] : own_meta) {
-        want.erase(key);
-        got.erase(key);
-      }
-    if (got.size() != want.size())
-      copy_failed(report.to, std::string(t.table) + ": " + std::to_string(want.size()) + " rows in the source, " +
-                                 std::to_string(got.size()) + " in the copy");
-    if (got != want) copy_failed(report.to, std::string("a row of ") + t.table + " differs from the source's");
-    // And every row authenticates in its new place (its id may differ; its links are uids).
-    if (is_authenticated(t.table)) {
-      const auto& at_table = detail::authenticated_table(t.table);
-      Statement ids = target.prepare(std::string("SELECT id FROM ") + t.table);
-      while (ids.step())
-        if (!detail::row_is_authentic(target, at_table, src.row_key, src.store_id, ids.int64(0)))
-          copy_failed(report.to, std::string("a row of ") + t.table + " does not authenticate");
-    }
-    report.tables.push_back({t.table, static_cast<std::int64_t>(rows.size())});
-  }
-  if (meta_value(target, "store_id") != meta_value(src.db, "store_id") ||
-      meta_value(target, "wrapped_data_key") != meta_value(src.db, "wrapped_data_key"))
-    copy_failed(report.to, "the store id or the wrapped data key differs");
+  copy_tables(src, target, report);
   write.commit();
   detail::after_open(to);
   target.close();
 
-  // 4. The copy opens with the key and verifies.
-  Store copy = Store::open(to);
+  // 4. The copy opens with the source's key and verifies.
+  OpenOptions check = to;
+  check.key = from.key;
+  check.passphrase = from.passphrase;
+  check.key_file = from.key_file;
+  Store copy = Store::open(check);
   if (copy.store_id() != report.store_id) copy_failed(report.to, "the copy opened with another store id");
   const std::vector<Problem> after = copy.verify();
   if (!after.empty())

@@ -26,8 +26,8 @@ struct CopyReport {
   std::vector<CopiedTable> tables;  // every table of the schema, in copy order
 };
 
-// Copies the store at `from` to `to`, both opened with the master key `from` names (`to`'s key
-// options are used to open the copy afterwards: give the same key). In order:
+// Copies the store at `from` to `to` under the master key `from` names (its key, passphrase or
+// key file; `to`'s key options are not used: the copy has the same key). In order:
 //  - the source must hold a store and open with the key (errc::key_mismatch otherwise), and
 //    verify clean: a row changed outside harvest-connect or a field that does not open
 //    refuses the copy (errc::decryption_failed, naming it);
