@@ -1,7 +1,10 @@
 // store::copy_store: a whole store copied to a new place, same store id and key, every table,
 // rows re-linked by uid, verified; refusals that change nothing.
 #include <sqlite3.h>
+#include <sys/resource.h>
 
+#include <csignal>
+#include <optional>
 #include <set>
 
 #include "harvest_connect/store/copy.hpp"
@@ -235,6 +238,47 @@ TEST_P(StoreCopy, AFailedCopyLeavesNoStoreAndCanBeRepeated) {
   EXPECT_TRUE(sqlite_column(target_path, "SELECT name FROM sqlite_master").empty());
   (void)hc::store::copy_store(source_options(), target_options());
   EXPECT_TRUE(hc::store::Store::open(target_options()).verify().empty());
+}
+
+TEST_P(StoreCopy, AWriteFailingInTheMiddleLeavesNoStoreAndCanBeRepeated) {
+  populate();
+  {
+    // A copy of several hundred KiB, so that its writes outgrow the limit below.
+    auto s = open(key);
+    hc::store::PullState big;
+    big.name = "big";
+    big.path = "/time_entries";
+    big.mark = 1700000000;
+    for (std::int64_t i = 0; i < 30000; ++i) big.recent.push_back({1000000 + i, 1700000000});
+    s.save_pull_state("acme", big);
+  }
+  fs::create_directories(target_path.parent_path());
+  // The disk fills up under the copy: files of this process may not grow past 64 KiB (writes
+  // beyond fail with EFBIG instead of raising SIGXFSZ), the source is only read.
+  struct rlimit saved {};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved), 0);
+  auto* previous = std::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit small = saved;
+  small.rlim_cur = 64 * 1024;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  std::optional<hc::error> failed;
+  try {
+    (void)hc::store::copy_store(source_options(), target_options());
+  } catch (const hc::error& e) {
+    failed = e;
+  }
+  ::setrlimit(RLIMIT_FSIZE, &saved);
+  std::signal(SIGXFSZ, previous);
+  ASSERT_TRUE(failed.has_value()) << "the copy fit under the limit: make the source bigger";
+  EXPECT_EQ(failed->kind(), hc::errc::store_error) << failed->what();
+  EXPECT_NE(std::string(failed->what()).find(target_path.string()), std::string::npos) << failed->what();
+  EXPECT_NE(std::string(failed->what()).find("nothing was committed"), std::string::npos) << failed->what();
+  // Nothing of a store is left in the target: a second copy finds it empty and succeeds.
+  EXPECT_TRUE(sqlite_column(target_path, "SELECT name FROM sqlite_master").empty());
+  (void)hc::store::copy_store(source_options(), target_options());
+  auto copy = hc::store::Store::open(target_options());
+  EXPECT_TRUE(copy.verify().empty());
+  EXPECT_EQ(copy.pull_state("acme", "big")->recent.size(), 30000u);
 }
 
 TEST_P(StoreCopy, TheCopyHasTheSourcesKeyWhateverTheTargetOptionsSay) {

@@ -182,7 +182,7 @@ std::optional<std::string> meta_value(Database& db, std::string_view key) {
 }
 
 [[noreturn]] void copy_failed(const std::string& to, const std::string& what) {
-  throw error(errc::store_error, "the copy to " + to + " failed its check (" + what +
+  throw error(errc::internal_error, "the copy to " + to + " failed its check (" + what +
                                      "), so nothing was committed there; the source is unchanged. Report this as a "
                                      "bug in harvest-connect");
 }
@@ -267,30 +267,37 @@ CopyReport copy_store(const OpenOptions& from, const OpenOptions& to) {
   report.schema_version = source.schema_version();
   const detail::OpenStore src = detail::open_store_of(source);
 
-  // 2. The target: new or empty, else refused before anything is written to it.
-  Database target;
-  detail::connect(target, to);
-  auto refuse_target = [&] {
-    throw error(errc::validation_failed, "the target " + report.to +
-                                             " is not empty (it holds a store or other tables), so nothing was "
-                                             "copied and it was left as it was; copy to a new path or an empty "
-                                             "database");
-  };
-  if (!detail::holds_no_store(target)) refuse_target();
-  detail::prepare_new_store(target);
+  // 2. The target: new or empty, else refused before anything is written to it. 3. One
+  //    transaction on it: schema, every table, then the comparison. A database error on the
+  //    way (disk full, permissions, a dropped connection) rolls the transaction back.
+  try {
+    Database target;
+    detail::connect(target, to);
+    auto refuse_target = [&] {
+      throw error(errc::validation_failed, "the target " + report.to +
+                                               " is not empty (it holds a store or other tables), so nothing was "
+                                               "copied and it was left as it was; copy to a new path or an empty "
+                                               "database");
+    };
+    if (!detail::holds_no_store(target)) refuse_target();
+    detail::prepare_new_store(target);
 
-  // 3. One transaction on the target: schema, every table, then the comparison.
-  Transaction write(target, Transaction::Kind::immediate);
-  if (!detail::holds_no_store(target)) refuse_target();  // another process may have created one meanwhile
-  const int version = detail::create_schema(target);
-  if (version != report.schema_version)
-    throw error(errc::store_error, "the source " + report.from + " has schema version " +
-                                       std::to_string(report.schema_version) + " but a new store has " +
-                                       std::to_string(version) + "; nothing was copied");
-  copy_tables(src, target, report);
-  write.commit();
-  detail::after_open(to);
-  target.close();
+    Transaction write(target, Transaction::Kind::immediate);
+    if (!detail::holds_no_store(target)) refuse_target();  // another process may have created one meanwhile
+    const int version = detail::create_schema(target);
+    if (version != report.schema_version)
+      throw error(errc::internal_error, "the source " + report.from + " has schema version " +
+                                            std::to_string(report.schema_version) + " after opening, but a new "
+                                            "store has " + std::to_string(version) + "; nothing was copied");
+    copy_tables(src, target, report);
+    write.commit();
+    detail::after_open(to);
+  } catch (const error& e) {
+    if (e.kind() != errc::store_error) throw;
+    throw error(errc::store_error, "copying the store to " + report.to + " failed (" + e.what() +
+                                       "): nothing was committed there and the source is unchanged. Fix the "
+                                       "cause (free space, permissions, the server) and copy again");
+  }
 
   // 4. The copy opens with the source's key and verifies.
   OpenOptions check = to;
