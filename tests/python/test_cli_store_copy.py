@@ -128,6 +128,14 @@ def test_a_wrong_key_is_refused_and_nothing_is_written(home: Path, target: str, 
         assert not Path(target).exists()
 
 
+def test_a_missing_source_is_refused_and_not_created(home: Path, target: str, tmp_path: Path) -> None:
+    populate(home)
+    typo = tmp_path / "typo.db"
+    err = error_of(run(home, "store", "copy", "--from", str(typo), "--to", target, "--json"), 2)
+    assert err["kind"] == "validation_failed" and str(typo) in err["message"]
+    assert not typo.exists()
+
+
 def test_store_option_does_not_apply(home: Path, target: str) -> None:
     source = populate(home)
     err = error_of(run(home, "--store", str(source), "store", "copy", "--from", str(source), "--to", target,
