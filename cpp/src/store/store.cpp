@@ -393,14 +393,25 @@ Store Store::open(const OpenOptions& options) {
   crypto::disable_core_dumps();
   auto impl = std::make_unique<Impl>();
   impl->path = options.path ? *options.path : default_store_path();
+  prepare_file(impl->path);
   Database& db = impl->db;
-  detail::connect(db, options);
+  db.open(impl->path, options.busy_timeout_ms);
+  db.exec("PRAGMA foreign_keys = ON");
+  // Overwrite deleted content, so that old sealed values (e.g. under a rotated data key) do
+  // not linger in free pages.
+  db.exec("PRAGMA secure_delete = ON");
 
-  if (detail::holds_no_store(db)) {
+  auto is_empty = [&] {
+    Statement s = db.prepare("SELECT count(*) FROM sqlite_master");
+    s.step();
+    return s.int64(0) == 0 && db.pragma_int("user_version") == 0;
+  };
+
+  if (is_empty()) {
     detail::ResolvedKey rk = detail::resolve_key(options, true, std::nullopt);
-    detail::prepare_new_store(db);
+    db.exec("PRAGMA journal_mode = WAL");
     Transaction tx(db, Transaction::Kind::immediate);
-    if (detail::holds_no_store(db)) {  // another process may have created it meanwhile
+    if (is_empty()) {  // another process may have created it meanwhile
       impl->version = detail::create_schema(db);
       impl->store_id = new_uid();
       impl->set_data_key(crypto::DataKey::generate());
@@ -410,7 +421,7 @@ Store Store::open(const OpenOptions& options) {
       impl->write_kdf(rk.kdf);
       impl->master = std::move(rk.key);
       tx.commit();
-      detail::after_open(options);
+      tighten_side_files(impl->path);
       return Store(std::move(impl));
     }
   }
@@ -443,7 +454,7 @@ Store Store::open(const OpenOptions& options) {
     impl->set_meta("wrapped_data_key", crypto::wrap_data_key(*impl->master, impl->dek, impl->wrap_context()));
   }});
   if (migrated) impl->checkpoint();  // the version 1 wrapping leaves the -wal file
-  detail::after_open(options);
+  tighten_side_files(impl->path);
   return Store(std::move(impl));
 }
 
@@ -1124,7 +1135,9 @@ bool Store::delete_pull_state(std::string_view connection_name, std::string_view
 
 // ----------------------------------------------------------------------------------
 // Reaching the database (store/detail/connect.hpp) and the open store's internals
-// (store/detail/store_access.hpp), for store::copy_store (store/copy.cpp).
+// (store/detail/store_access.hpp), for store::copy_store (store/copy.cpp). connect() and
+// holds_no_store() set a connection up and test it exactly as Store::open does above; with a
+// second backend they follow Store::open's choice of backend (a URL or a file).
 
 namespace detail {
 
