@@ -11,6 +11,7 @@
 #include "harvest_connect/store/copy.hpp"
 #include "store/detail/connect.hpp"
 #include "store/detail/row_mac.hpp"
+#include "store/detail/table_copy.hpp"
 #include "store/detail/table_layout.hpp"
 #include "store_test_support.hpp"
 
@@ -376,6 +377,71 @@ TEST(CopyLayout, ListsEveryTableAndColumnOfTheSchema) {
   }
   std::error_code ec;
   fs::remove_all(dir, ec);
+}
+
+// One table copied between two databases (the rows of copy_store), on tables of its own.
+class CopyTable : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = make_temp_dir();
+    from.open(dir / "from.db", 1000);
+    to.open(dir / "to.db", 1000);
+    for (auto* db : {&from, &to}) {
+      db->exec("CREATE TABLE parents(id INTEGER PRIMARY KEY, uid TEXT NOT NULL UNIQUE)");
+      db->exec("CREATE TABLE children(id INTEGER PRIMARY KEY, uid TEXT NOT NULL, parent_id INTEGER, note BLOB)");
+      db->exec("CREATE TABLE leases(id INTEGER PRIMARY KEY, budget TEXT NOT NULL, slots INTEGER NOT NULL)");
+    }
+  }
+  void TearDown() override {
+    from.close();
+    to.close();
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  static std::vector<std::string> rows(hc::store::detail::Database& db, const std::string& query) {
+    hc::store::detail::Statement s = db.prepare(query);
+    std::vector<std::string> out;
+    while (s.step()) out.push_back(s.text(0));
+    return out;
+  }
+  fs::path dir;
+  hc::store::detail::Database from, to;
+  using K = hc::store::detail::ColumnKind;
+  const hc::store::detail::TableLayout parents{"parents", {{"uid", K::text}}};
+  const hc::store::detail::TableLayout children{
+      "children", {{"uid", K::text}, {"parent_id", K::link, "parents"}, {"note", K::blob}}};
+  const hc::store::detail::TableLayout leases{"leases", {{"budget", K::text}, {"slots", K::integer}}};
+};
+
+TEST_F(CopyTable, ReLinksRowsByUidWhereTheIdsDiffer) {
+  from.exec("INSERT INTO parents(id, uid) VALUES(7, 'p-seven'), (9, 'p-nine')");
+  from.exec("INSERT INTO children(uid, parent_id, note) VALUES('c1', 9, x'00ff'), ('c2', 7, NULL), ('c3', NULL, x'')");
+  EXPECT_EQ(hc::store::detail::copy_table(from, to, parents), 2);
+  EXPECT_EQ(hc::store::detail::copy_table(from, to, children), 3);
+  EXPECT_EQ(rows(to, "SELECT c.uid || '>' || p.uid || ':' || p.id FROM children c JOIN parents p ON p.id = c.parent_id "
+                     "ORDER BY c.uid"),
+            (std::vector<std::string>{"c1>p-nine:2", "c2>p-seven:1"}));
+}
+
+TEST_F(CopyTable, RefusesACopyThatLosesALink) {
+  // The parent is not in the target: the link cannot be re-made, and the comparison says so.
+  from.exec("INSERT INTO parents(id, uid) VALUES(7, 'p-seven')");
+  from.exec("INSERT INTO children(uid, parent_id) VALUES('c1', 7)");
+  const auto e = expect_error(hc::errc::internal_error, [&] { (void)hc::store::detail::copy_table(from, to, children); });
+  EXPECT_NE(std::string(e.what()).find("children"), std::string::npos) << e.what();
+}
+
+TEST_F(CopyTable, CopiesATableWithoutAUniqueColumnDuplicatesIncluded) {
+  from.exec("INSERT INTO leases(budget, slots) VALUES('b', 1), ('b', 1), ('c', 3)");
+  EXPECT_EQ(hc::store::detail::copy_table(from, to, leases), 3);
+  EXPECT_EQ(rows(to, "SELECT budget || slots FROM leases ORDER BY budget"), (std::vector<std::string>{"b1", "b1", "c3"}));
+}
+
+TEST_F(CopyTable, LeavesTheRowsItIsToldToKeep) {
+  from.exec("INSERT INTO leases(budget, slots) VALUES('own', 1), ('theirs', 2)");
+  to.exec("INSERT INTO leases(budget, slots) VALUES('own', 5)");
+  EXPECT_EQ(hc::store::detail::copy_table(from, to, leases, {"own"}), 1);
+  EXPECT_EQ(rows(to, "SELECT budget || slots FROM leases ORDER BY budget"), (std::vector<std::string>{"own5", "theirs2"}));
 }
 
 // Links are carried as uids: a link column must name a table listed before it.

@@ -1,10 +1,9 @@
 #include "harvest_connect/store/copy.hpp"
 
 // Written only against store/detail's Database/Statement/Transaction and portable SQL (`?`
-// placeholders, no backend-specific statements), so it copies between any two backends the
-// connection seam (store/detail/connect.hpp) can reach.
+// placeholders, no backend-specific statement; the rows themselves: store/detail/table_copy.hpp),
+// so it copies between any two backends the connection seam (store/detail/connect.hpp) reaches.
 
-#include <map>
 #include <set>
 #include <optional>
 #include <string>
@@ -17,160 +16,21 @@
 #include "store/detail/row_mac.hpp"
 #include "store/detail/schema.hpp"
 #include "store/detail/store_access.hpp"
+#include "store/detail/table_copy.hpp"
 #include "store/detail/table_layout.hpp"
 
 namespace harvest_connect::store {
 namespace {
 
-using detail::ColumnKind;
-using detail::ColumnLayout;
 using detail::Database;
 using detail::Statement;
 using detail::TableLayout;
 using detail::Transaction;
 
-// One column's value as read: text and links (a uid) in `text`, integers in `integer`,
-// sealed values and other blobs in `blob`. Bytes only: nothing is decrypted.
-struct Value {
-  bool null = true;
-  std::string text;
-  std::int64_t integer = 0;
-  std::vector<unsigned char> blob;
-};
-using Row = std::vector<Value>;
-
 bool is_authenticated(std::string_view table) {
   for (const auto& t : detail::authenticated_tables())
     if (table == t.table) return true;
   return false;
-}
-
-std::string select_of(const TableLayout& t) {
-  std::string sql = "SELECT ";
-  bool first = true;
-  for (const ColumnLayout& c : t.columns) {
-    if (!first) sql += ", ";
-    first = false;
-    if (c.kind == ColumnKind::link)
-      sql += std::string("(SELECT p.uid FROM ") + c.links_to + " p WHERE p.id = t." + c.name + ")";
-    else
-      sql += std::string("t.") + c.name;
-  }
-  return sql + " FROM " + t.table + " t";
-}
-
-std::string insert_of(const TableLayout& t) {
-  std::string names, values;
-  for (const ColumnLayout& c : t.columns) {
-    if (!names.empty()) {
-      names += ", ";
-      values += ", ";
-    }
-    names += c.name;
-    values += c.kind == ColumnKind::link ? std::string("(SELECT p.id FROM ") + c.links_to + " p WHERE p.uid = ?)" : "?";
-  }
-  return std::string("INSERT INTO ") + t.table + "(" + names + ") VALUES(" + values + ")";
-}
-
-std::vector<Row> read_rows(Database& db, const TableLayout& t) {
-  std::vector<Row> rows;
-  Statement s = db.prepare(select_of(t));
-  while (s.step()) {
-    Row row(t.columns.size());
-    for (std::size_t i = 0; i < t.columns.size(); ++i) {
-      const int col = static_cast<int>(i);
-      Value& v = row[i];
-      v.null = s.is_null(col);
-      if (v.null) continue;
-      switch (t.columns[i].kind) {
-        case ColumnKind::text:
-        case ColumnKind::link:
-          v.text = s.text(col);
-          break;
-        case ColumnKind::integer:
-          v.integer = s.int64(col);
-          break;
-        case ColumnKind::blob:
-          v.blob = s.blob(col);
-          break;
-      }
-    }
-    rows.push_back(std::move(row));
-  }
-  return rows;
-}
-
-void insert_row(Database& db, const TableLayout& t, const std::string& sql, const Row& row) {
-  Statement s = db.prepare(sql);
-  for (std::size_t i = 0; i < t.columns.size(); ++i) {
-    const int param = static_cast<int>(i) + 1;
-    const Value& v = row[i];
-    if (v.null) {
-      s.bind_null(param);
-      continue;
-    }
-    switch (t.columns[i].kind) {
-      case ColumnKind::text:
-      case ColumnKind::link:
-        s.bind(param, std::string_view(v.text));
-        break;
-      case ColumnKind::integer:
-        s.bind(param, v.integer);
-        break;
-      case ColumnKind::blob:
-        s.bind_blob(param, v.blob);
-        break;
-    }
-  }
-  s.run();
-}
-
-// Every column of a row, kind-tagged and length-prefixed: two rows compare equal exactly when
-// every value (and every link's uid) is the same.
-std::string fingerprint(const TableLayout& t, const Row& row) {
-  std::string out;
-  auto put = [&](char tag, std::string_view bytes) {
-    out += tag;
-    out += std::to_string(bytes.size());
-    out += ':';
-    out += bytes;
-  };
-  for (std::size_t i = 0; i < row.size(); ++i) {
-    const Value& v = row[i];
-    if (v.null) {
-      put('n', "");
-      continue;
-    }
-    switch (t.columns[i].kind) {
-      case ColumnKind::text:
-      case ColumnKind::link:
-        put('t', v.text);
-        break;
-      case ColumnKind::integer:
-        put('i', std::to_string(v.integer));
-        break;
-      case ColumnKind::blob:
-        put('b', std::string_view(reinterpret_cast<const char*>(v.blob.data()), v.blob.size()));
-        break;
-    }
-  }
-  return out;
-}
-
-std::size_t identity_index(const TableLayout& t) {
-  for (std::size_t i = 0; i < t.columns.size(); ++i)
-    if (std::string_view(t.columns[i].name) == t.identity) return i;
-  throw error(errc::internal_error, std::string("the layout of ") + t.table + " has no column " + t.identity);
-}
-
-// identity (uid, or meta's key) -> fingerprint of the row.
-std::map<std::string, std::string> by_identity(const TableLayout& t, const std::vector<Row>& rows) {
-  const std::size_t at = identity_index(t);
-  std::map<std::string, std::string> out;
-  for (const Row& r : rows) {
-    out.emplace(r[at].text, fingerprint(t, r));
-  }
-  return out;
 }
 
 std::optional<std::string> meta_value(Database& db, std::string_view key) {
@@ -192,34 +52,17 @@ std::optional<std::string> meta_value(Database& db, std::string_view key) {
 // authenticator checked in its new place. Throws (store_error) at the first difference.
 void copy_tables(const detail::OpenStore& src, Database& target, CopyReport& report) {
   // Rows the new schema wrote into meta itself (a backend's own bookkeeping) stay as they are.
-  std::set<std::string> own_meta;
-  {
-    const TableLayout& meta = detail::table_layout("meta");
-    for (const auto& entry : by_identity(meta, read_rows(target, meta))) own_meta.insert(entry.first);
-  }
-
+  const std::set<std::string> own_meta = detail::first_column(target, detail::table_layout("meta"));
   // The source is read in one snapshot (another process may write to it meanwhile).
   Transaction snapshot(src.db, Transaction::Kind::deferred);
   for (const TableLayout& t : detail::table_layouts()) {
-    std::vector<Row> rows = read_rows(src.db, t);
-    const std::string sql = insert_of(t);
-    const std::size_t at = identity_index(t);
-    for (const Row& r : rows) {
-      if (!t.has_id && own_meta.count(r[at].text)) continue;
-      insert_row(target, t, sql, r);
+    std::int64_t rows = 0;
+    try {
+      rows = detail::copy_table(src.db, target, t, std::string_view(t.table) == "meta" ? own_meta : std::set<std::string>{});
+    } catch (const error& e) {
+      if (e.kind() != errc::internal_error) throw;
+      copy_failed(report.to, e.what());
     }
-    // Compare the whole table: the same rows (by uid), every value and link the same.
-    auto want = by_identity(t, rows);
-    auto got = by_identity(t, read_rows(target, t));
-    if (!t.has_id)
-      for (const auto& key : own_meta) {
-        want.erase(key);
-        got.erase(key);
-      }
-    if (got.size() != want.size())
-      copy_failed(report.to, std::string(t.table) + ": " + std::to_string(want.size()) + " rows in the source, " +
-                                 std::to_string(got.size()) + " in the copy");
-    if (got != want) copy_failed(report.to, std::string("a row of ") + t.table + " differs from the source's");
     // And every row authenticates in its new place (its id may differ; its links are uids).
     if (is_authenticated(t.table)) {
       const auto& at_table = detail::authenticated_table(t.table);
@@ -228,7 +71,7 @@ void copy_tables(const detail::OpenStore& src, Database& target, CopyReport& rep
         if (!detail::row_is_authentic(target, at_table, src.row_key, src.store_id, ids.int64(0)))
           copy_failed(report.to, std::string("a row of ") + t.table + " does not authenticate");
     }
-    report.tables.push_back({t.table, static_cast<std::int64_t>(rows.size())});
+    report.tables.push_back({t.table, rows});
   }
   if (meta_value(target, "store_id") != meta_value(src.db, "store_id") ||
       meta_value(target, "wrapped_data_key") != meta_value(src.db, "wrapped_data_key"))

@@ -90,7 +90,10 @@ Statement& Statement::bind(int i, const std::optional<std::int64_t>& value) {
 }
 
 Statement& Statement::bind_blob(int i, std::span<const unsigned char> blob) {
-  const int rc = sqlite3_bind_blob(stmt_, i, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
+  // An empty span's data() may be null, which sqlite3_bind_blob binds as NULL: an empty BLOB
+  // must stay an empty BLOB (store::copy_store compares every value after copying it).
+  const int rc = blob.empty() ? sqlite3_bind_zeroblob(stmt_, i, 0)
+                              : sqlite3_bind_blob(stmt_, i, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
   if (rc != SQLITE_OK) db_->fail(rc, "store");
   return *this;
 }

@@ -9,10 +9,8 @@ namespace harvest_connect::store::detail {
 const std::vector<TableLayout>& table_layouts() {
   using K = ColumnKind;
   static const std::vector<TableLayout> tables{
-      {"meta", "key", false, {{"key", K::text}, {"value", K::blob}}},
+      {"meta", {{"key", K::text}, {"value", K::blob}}},
       {"oauth_clients",
-       "uid",
-       true,
        {{"uid", K::text},
         {"name", K::text},
         {"provider", K::text},
@@ -30,8 +28,6 @@ const std::vector<TableLayout>& table_layouts() {
         {"row_version", K::integer},
         {"row_mac", K::blob}}},
       {"connections",
-       "uid",
-       true,
        {{"uid", K::text},
         {"name", K::text},
         {"type", K::text},
@@ -51,8 +47,6 @@ const std::vector<TableLayout>& table_layouts() {
         {"row_version", K::integer},
         {"row_mac", K::blob}}},
       {"pending_authorizations",
-       "uid",
-       true,
        {{"uid", K::text},
         {"connection_id", K::link, "connections"},
         {"state_hash", K::blob},
@@ -63,8 +57,6 @@ const std::vector<TableLayout>& table_layouts() {
         {"row_version", K::integer},
         {"row_mac", K::blob}}},
       {"pull_states",
-       "uid",
-       true,
        {{"uid", K::text},
         {"connection_id", K::link, "connections"},
         {"name", K::text},

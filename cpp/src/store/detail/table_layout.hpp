@@ -29,10 +29,6 @@ struct ColumnLayout {
 
 struct TableLayout {
   const char* table;
-  // How a row is found again on the other side: "uid" for record tables, "key" for meta.
-  const char* identity;
-  // Whether the table has an `id` column that links point at (every record table does).
-  bool has_id;
   std::vector<ColumnLayout> columns;  // every column but `id`, in schema order
 };
 
