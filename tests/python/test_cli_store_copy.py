@@ -18,7 +18,8 @@ import harvest_connect as hc
 CLIENT_SECRET = "copy-client-secret-FNORD-7331"
 ACCOUNT = "2718281828"
 PAT = "copy-pat-token-PLUGH-2222"
-SECRETS = (CLIENT_SECRET, ACCOUNT, PAT)
+DB_PASSWORD = "db-password-XYZZY-5150"
+SECRETS = (CLIENT_SECRET, ACCOUNT, PAT, DB_PASSWORD)
 
 #: The backends a copy goes to, one run of every test each. PostgreSQL joins this list when
 #: the backend is merged: add "postgresql" and return ``request.getfixturevalue("postgres_url")``
@@ -41,8 +42,9 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def run(home: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HARVEST_CONNECT_")}
     env["HARVEST_CONNECT_HOME"] = str(home)
+    # In the test's own directory: a relative path the command might create lands there.
     proc = subprocess.run([sys.executable, "-m", "harvest_connect.cli", *args], input=stdin, text=True,
-                          capture_output=True, env=env, timeout=120)
+                          capture_output=True, env=env, timeout=120, cwd=home.parent)
     for secret in SECRETS:
         assert secret not in proc.stdout and secret not in proc.stderr, (args, proc.stdout, proc.stderr)
     return proc
@@ -134,6 +136,21 @@ def test_a_missing_source_is_refused_and_not_created(home: Path, target: str, tm
     err = error_of(run(home, "store", "copy", "--from", str(typo), "--to", target, "--json"), 2)
     assert err["kind"] == "validation_failed" and str(typo) in err["message"]
     assert not typo.exists()
+
+
+@pytest.mark.parametrize("where", ["--from", "--to"])
+@pytest.mark.parametrize("url", [f"postgresql://hc:{DB_PASSWORD}@127.0.0.1:9/hc",
+                                 f"postgres://hc@127.0.0.1:9/hc?sslmode=verify-full&password={DB_PASSWORD}"])
+def test_a_database_password_on_the_command_line_is_refused_unrepeated(home: Path, tmp_path: Path, where: str,
+                                                                      url: str) -> None:
+    source = populate(home)
+    other = str(tmp_path / "other.db")
+    sides = {"--from": str(source), "--to": other}
+    sides[where] = url
+    proc = run(home, "store", "copy", "--from", sides["--from"], "--to", sides["--to"], "--json")
+    err = error_of(proc, 2)  # run() checked that the password is in neither output
+    assert err["kind"] == "bad_input" and where in err["message"] and ".pgpass" in err["message"]
+    assert not Path(other).exists()
 
 
 def test_store_option_does_not_apply(home: Path, target: str) -> None:
