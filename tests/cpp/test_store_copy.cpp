@@ -148,7 +148,8 @@ TEST_P(StoreCopy, CopiesEveryTableUnderTheSameKeyAndStoreId) {
   EXPECT_TRUE(copy.verify().empty());
   // The ids differ (the target numbered its own rows) and the links follow them.
   EXPECT_NE(ids(source_options(), "oauth_clients"), ids(target_options(), "oauth_clients"));
-  EXPECT_EQ(texts(target_options(), "SELECT o.name FROM connections c JOIN oauth_clients o ON o.id = c.oauth_client_id"),
+  EXPECT_EQ(texts(target_options(),
+                  "SELECT o.name FROM connections c JOIN oauth_clients o ON o.id = c.oauth_client_id"),
             std::vector<std::string>{"app"});
   // Row authenticators are the same bytes on both sides.
   for (const char* table : {"oauth_clients", "connections", "pending_authorizations", "pull_states"})
@@ -252,7 +253,8 @@ TEST_P(StoreCopy, RefusesATargetHoldingOtherTables) {
 TEST_P(StoreCopy, RefusesAMissingSourceWithoutCreatingIt) {
   auto from = source_options();
   from.path = dir / "typo.db";
-  const auto e = expect_error(hc::errc::validation_failed, [&] { (void)hc::store::copy_store(from, target_options()); });
+  const auto e =
+      expect_error(hc::errc::validation_failed, [&] { (void)hc::store::copy_store(from, target_options()); });
   EXPECT_NE(std::string(e.what()).find("typo.db"), std::string::npos) << e.what();
   EXPECT_FALSE(fs::exists(dir / "typo.db"));
   EXPECT_TRUE(target_untouched());
@@ -427,21 +429,24 @@ TEST_F(CopyTable, RefusesACopyThatLosesALink) {
   // The parent is not in the target: the link cannot be re-made, and the comparison says so.
   from.exec("INSERT INTO parents(id, uid) VALUES(7, 'p-seven')");
   from.exec("INSERT INTO children(uid, parent_id) VALUES('c1', 7)");
-  const auto e = expect_error(hc::errc::internal_error, [&] { (void)hc::store::detail::copy_table(from, to, children); });
+  const auto e =
+      expect_error(hc::errc::internal_error, [&] { (void)hc::store::detail::copy_table(from, to, children); });
   EXPECT_NE(std::string(e.what()).find("children"), std::string::npos) << e.what();
 }
 
 TEST_F(CopyTable, CopiesATableWithoutAUniqueColumnDuplicatesIncluded) {
   from.exec("INSERT INTO leases(budget, slots) VALUES('b', 1), ('b', 1), ('c', 3)");
   EXPECT_EQ(hc::store::detail::copy_table(from, to, leases), 3);
-  EXPECT_EQ(rows(to, "SELECT budget || slots FROM leases ORDER BY budget"), (std::vector<std::string>{"b1", "b1", "c3"}));
+  EXPECT_EQ(rows(to, "SELECT budget || slots FROM leases ORDER BY budget"),
+            (std::vector<std::string>{"b1", "b1", "c3"}));
 }
 
 TEST_F(CopyTable, LeavesTheRowsItIsToldToKeep) {
   from.exec("INSERT INTO leases(budget, slots) VALUES('own', 1), ('theirs', 2)");
   to.exec("INSERT INTO leases(budget, slots) VALUES('own', 5)");
   EXPECT_EQ(hc::store::detail::copy_table(from, to, leases, {"own"}), 1);
-  EXPECT_EQ(rows(to, "SELECT budget || slots FROM leases ORDER BY budget"), (std::vector<std::string>{"own5", "theirs2"}));
+  EXPECT_EQ(rows(to, "SELECT budget || slots FROM leases ORDER BY budget"),
+            (std::vector<std::string>{"own5", "theirs2"}));
 }
 
 // Links are carried as uids: a link column must name a table listed before it.

@@ -4,9 +4,10 @@
 // placeholders, no backend-specific statement; the rows themselves: store/detail/table_copy.hpp),
 // so it copies between any two backends the connection seam (store/detail/connect.hpp) reaches.
 
-#include <set>
 #include <optional>
+#include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "harvest_connect/error.hpp"
@@ -49,7 +50,7 @@ std::optional<std::string> meta_value(Database& db, std::string_view key) {
 
 // Inside the target's transaction, after its schema was created: every table of the layout
 // copied from one snapshot of the source, then compared with it row by row, and every row's
-// authenticator checked in its new place. Throws (store_error) at the first difference.
+// authenticator checked in its new place. Throws errc::internal_error at the first difference.
 void copy_tables(const detail::OpenStore& src, Database& target, CopyReport& report) {
   // Rows the new schema wrote into meta itself (a backend's own bookkeeping) stay as they are.
   const std::set<std::string> own_meta = detail::first_column(target, detail::table_layout("meta"));
@@ -58,7 +59,8 @@ void copy_tables(const detail::OpenStore& src, Database& target, CopyReport& rep
   for (const TableLayout& t : detail::table_layouts()) {
     std::int64_t rows = 0;
     try {
-      rows = detail::copy_table(src.db, target, t, std::string_view(t.table) == "meta" ? own_meta : std::set<std::string>{});
+      const bool meta = std::string_view(t.table) == "meta";
+      rows = detail::copy_table(src.db, target, t, meta ? own_meta : std::set<std::string>{});
     } catch (const error& e) {
       if (e.kind() != errc::internal_error) throw;
       copy_failed(report.to, e.what());

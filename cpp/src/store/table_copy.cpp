@@ -158,7 +158,8 @@ std::int64_t copy_table(Database& from, Database& to, const TableLayout& t, cons
   if (got.size() != want.size())
     throw error(errc::internal_error, std::string("copying ") + t.table + ": " + std::to_string(want.size()) +
                                           " rows in the source, " + std::to_string(got.size()) + " in the copy");
-  if (got != want) throw error(errc::internal_error, std::string("copying ") + t.table + ": a row differs from the source's");
+  if (got != want)
+    throw error(errc::internal_error, std::string("copying ") + t.table + ": a row differs from the source's");
   return static_cast<std::int64_t>(want.size());
 }
 
