@@ -868,7 +868,8 @@ def markdown(rows: List[Row], info: Dict[str, Any], args: argparse.Namespace) ->
                 target_text = "≤ baseline + 1.5 × table"
         else:
             target_text = str(target) if target is not None else "—"
-        ratio = "—" if r["ratio"] is None else (f"{r['ratio']:.3f}" if r["id"] in ("7", "13") else f"{r['ratio']:.2f}×")
+        fraction = r["id"] in ("7", "13")  # achieved ÷ allowed, not a ratio of two measurements
+        ratio = "—" if r["ratio"] is None else (f"{r['ratio']:.3f}" if fraction else f"{r['ratio']:.2f}×")
         met = {True: "yes", False: "**no**", None: ""}[r["met"]]
         what = r["what"] + (f" — {r['note']}" if r.get("note") else "")
         lines.append(f"| {r['id']} | {what} | {fmt(r['ours'], r['unit'])} | {fmt(r['baseline'], r['unit'])} | "
