@@ -9,6 +9,7 @@ PYBIND11_MODULE(_core, m) {
   harvest_connect::python::register_errors(m);
   harvest_connect::python::register_crypto(m);
   harvest_connect::python::register_store(m);
+  harvest_connect::python::register_store_copy(m);
   harvest_connect::python::register_pull(m);
   harvest_connect::python::register_oauth(m);
   harvest_connect::python::register_testing(m);

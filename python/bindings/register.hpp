@@ -18,6 +18,7 @@ inline py::dict defaults_of(py::module_& m, const char* area) {
 void register_errors(py::module_& m);
 void register_crypto(py::module_& m);
 void register_store(py::module_& m);
+void register_store_copy(py::module_& m);
 void register_pull(py::module_& m);  // after register_store: adds the pull-state methods to Store
 // After register_store: adds the authorization methods to Connection.
 void register_oauth(py::module_& m);

@@ -16,12 +16,14 @@ _guard.install(_core)
 
 from ._core import (  # noqa: E402
     Connection,
+    CopyReport,
     Key,
     OAuthClient,
     Problem,
     PullState,
     Store,
     TestResult,
+    copy_store,
     default_key_file_path,
     default_store_location,
     default_store_path,
@@ -80,6 +82,8 @@ __all__ = [
     "OAuthClient",
     "Connection",
     "Problem",
+    "copy_store",
+    "CopyReport",
     "HarvestClient",
     "connect",
     "Pull",

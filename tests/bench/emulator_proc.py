@@ -6,6 +6,7 @@ test and the server never share a GIL or a process's memory figures.
 prints one JSON line (api_url, id_url, ca_file, account_id, token), then answers JSON
 commands read from stdin, one a line: {"cmd": "set_faults", ...}, {"cmd": "clear_faults"},
 {"cmd": "counters"}, {"cmd": "clear_request_log"}, {"cmd": "request_log_len"},
+{"cmd": "expire_tokens"}, {"cmd": "register_app", "redirect_url": ...}, {"cmd": "approve", "url": ...},
 {"cmd": "stop"}. Each answer is one JSON line.
 """
 
@@ -43,6 +44,14 @@ def main() -> int:
                 answer = harvest.counters()
             elif cmd == "clear_request_log":
                 harvest.clear_request_log()
+            elif cmd == "expire_tokens":
+                harvest.expire_tokens()
+            elif cmd == "register_app":
+                app = harvest.register_app(command.get("name", "bench app"), command["redirect_url"])
+                answer = {"client_id": app.client_id, "client_secret": app.client_secret,
+                          "redirect_url": app.redirect_url}
+            elif cmd == "approve":
+                answer = harvest.approve(command["url"])
             elif cmd == "request_log_statuses":
                 answer = [int(r.get("status", 0)) for r in harvest.request_log()]
             else:

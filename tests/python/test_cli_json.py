@@ -162,6 +162,9 @@ def test_every_command_prints_one_json_document_and_no_secret(home: Path, emu: H
     assert run.run("key", "rotate", "--new-passphrase-stdin", stdin=PASSPHRASE + "\n")["opens_with"] == "passphrase"
     doctor = run.run("--passphrase-stdin", "doctor", stdin=PASSPHRASE + "\n")
     assert doctor["ok"] is True and doctor["problems"] == []
+    copied = run.run("--passphrase-stdin", "store", "copy", "--from", str(home / "store.db"), "--to",
+                     str(tmp_path / "copy.db"), stdin=PASSPHRASE + "\n")["copied"]
+    assert copied["verified"] is True and copied["tables"]["connections"] == 1 and copied["to"].endswith("copy.db")
 
     assert run.run("--passphrase-stdin", "connections", "remove", "acme", stdin=PASSPHRASE + "\n") == \
         {"removed": {"type": "connection", "name": "acme"}}

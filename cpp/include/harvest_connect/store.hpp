@@ -1,5 +1,6 @@
 #pragma once
 // The encrypted SQLite store of OAuth clients and connections.
+#include "harvest_connect/store/copy.hpp"
 #include "harvest_connect/store/credentials.hpp"
 #include "harvest_connect/store/location.hpp"
 #include "harvest_connect/store/options.hpp"

@@ -23,6 +23,7 @@
 #include "store/detail/row_mac.hpp"
 #include "store/detail/schema.hpp"
 #include "store/detail/database.hpp"
+#include "store/detail/store_access.hpp"
 
 namespace harvest_connect::store {
 namespace {
@@ -1117,5 +1118,18 @@ RateBudgetUsage Store::rate_budget_usage(const RateBudgetId& budget, std::int64_
   Transaction tx(impl_->db, Transaction::Kind::deferred);
   return detail::rate_budget_usage(impl_->db, stored, now_ms);
 }
+
+// ----------------------------------------------------------------------------------
+// The open store's internals for store::copy_store (store/detail/store_access.hpp).
+
+namespace detail {
+
+OpenStore open_store_of(Store& store) {
+  Store::Impl& impl = *store.impl_;
+  impl.check_open();
+  return {impl.db, impl.store_id, impl.row_key};
+}
+
+}  // namespace detail
 
 }  // namespace harvest_connect::store

@@ -10,7 +10,7 @@ from typing import Any, Callable, List, NoReturn, Optional, Sequence
 
 from .._terminal import json_text
 from ..errors import HarvestConnectError
-from . import api, authorize, exit_codes, keys, records, secret_input
+from . import api, authorize, exit_codes, keys, records, secret_input, store_copy
 from .exit_codes import AuthorizeAgain, BadInput
 from .output import Output, write_error
 
@@ -145,6 +145,7 @@ def build_parser(*, json_output: bool = False) -> argparse.ArgumentParser:
     keys.add_commands(sub, parser_class)
     authorize.add_commands(sub)
     api.add_commands(sub)
+    store_copy.add_commands(sub, parser_class)
 
     _add_json_everywhere(parser)
     secret_input.refuse_secret_options_everywhere(parser)

@@ -33,6 +33,13 @@
 
 namespace harvest_connect::store {
 
+class Store;
+namespace detail {
+struct OpenStore;
+// Engine-internal access to an open store's database (cpp/src/store/detail/store_access.hpp).
+OpenStore open_store_of(Store& store);
+}  // namespace detail
+
 struct RotateKeyOptions {
   // Keep the data key and only rewrap it (one small write). By default a key rotation also
   // moves every field to a fresh data key, so that the old master key together with an old
@@ -162,6 +169,7 @@ class Store {
   class Impl;
 
  private:
+  friend detail::OpenStore detail::open_store_of(Store& store);
   explicit Store(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
