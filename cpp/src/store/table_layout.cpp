@@ -67,6 +67,10 @@ const std::vector<TableLayout>& table_layouts() {
         {"updated_at", K::integer},
         {"row_version", K::integer},
         {"row_mac", K::blob}}},
+      // The shared rate budget (schema version 4, store/detail/rate_budget.hpp): copied too,
+      // so that requests still in flight through the old place count against the new one.
+      {"rate_budgets", {{"budget", K::text}, {"paused_until", K::integer}}},
+      {"rate_leases", {{"budget", K::text}, {"holder", K::text}, {"slots", K::integer}, {"ends_at", K::integer}}},
   };
   return tables;
 }

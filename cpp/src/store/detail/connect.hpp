@@ -7,7 +7,7 @@
 #include <string>
 
 #include "harvest_connect/store/options.hpp"
-#include "store/detail/sqlite.hpp"
+#include "store/detail/database.hpp"
 
 namespace harvest_connect::store::detail {
 

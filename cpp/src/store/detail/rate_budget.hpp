@@ -17,7 +17,7 @@
 
 #include "harvest_connect/crypto/secret.hpp"
 #include "harvest_connect/store/rate_budget.hpp"
-#include "store/detail/sqlite.hpp"
+#include "store/detail/database.hpp"
 
 namespace harvest_connect::store::detail {
 

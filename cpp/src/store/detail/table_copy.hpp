@@ -8,7 +8,7 @@
 #include <set>
 #include <string>
 
-#include "store/detail/sqlite.hpp"
+#include "store/detail/database.hpp"
 #include "store/detail/table_layout.hpp"
 
 namespace harvest_connect::store::detail {
