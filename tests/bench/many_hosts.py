@@ -15,6 +15,7 @@ need them).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import statistics
@@ -22,7 +23,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 HERE = Path(__file__).resolve().parent
 WORKER = HERE / "many_hosts_worker.py"
@@ -30,16 +31,35 @@ PROCESS_COUNTS = (1, 4, 16)
 REDIRECT_URL = "http://127.0.0.1:8765/callback"
 USER_AGENT = "harvest-connect bench (bench@example.com)"
 
-#: The store backends measured, in one place. PostgreSQL joins once the backend is merged: add
-#: "postgresql" here and give store_location() a server from tests/support/postgres_cluster.py.
-BACKENDS = ["sqlite"]
+#: The store backends measured, in one place.
+BACKENDS = ["sqlite", "postgresql"]
 
 
-def store_location(backend: str, workdir: Path) -> str:
+@contextlib.contextmanager
+def store_location(backend: str, workdir: Path) -> Iterator[str]:
+    """The store's location for `backend`: a file, or a database of a private PostgreSQL
+    cluster (tests/support/postgres_cluster.py) started for the benchmark and stopped after
+    it; PGPASSFILE is set in this process's environment, which the workers inherit."""
+    (workdir / "many-hosts").mkdir(parents=True, exist_ok=True)
     if backend == "sqlite":
-        (workdir / "many-hosts").mkdir(parents=True, exist_ok=True)
-        return str(workdir / "many-hosts" / "store.db")
-    raise ValueError(f"no store location for backend {backend!r}")
+        yield str(workdir / "many-hosts" / "store.db")
+        return
+    if backend != "postgresql":
+        raise ValueError(f"no store location for backend {backend!r}")
+    sys.path.insert(0, str(HERE.parent / "support"))
+    from postgres_cluster import PostgresCluster
+
+    with PostgresCluster(workdir / "many-hosts" / "postgres") as cluster:
+        saved = {k: os.environ.get(k) for k in cluster.env()}
+        os.environ.update(cluster.env())
+        try:
+            yield cluster.create_database("many_hosts")
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
 
 
 def load() -> float:
@@ -138,48 +158,55 @@ def bench_many_hosts(s: Any, runs: int, total: int, limit: int, window: float,
                      row: Callable[..., Dict[str, Any]]) -> List[Dict[str, Any]]:
     rows: List[Dict[str, Any]] = []
     for backend in BACKENDS:
-        location = store_location(backend, s.workdir)
-        prepare_store(s, location)
-        single: Optional[float] = None
-        for n in PROCESS_COUNTS:
-            workers = Workers(n, location, s.env(), limit, window)
-            try:
-                storms = [storm(s, workers) for _ in range(runs)]
-                budgets = [budget(s, workers, total, limit, window) for _ in range(runs)]
-            finally:
-                workers.close()
-            p50 = statistics.median(x["p50"] for x in storms)
-            worst = statistics.median(x["max"] for x in storms)
-            if n == 1:
-                single = worst
-            assert single is not None
-            r = row("12", f"refresh storm, {n} process{'es' if n > 1 else ''} on one expired token ({backend}): "
-                          "time until every process has its first answer (ms)", worst * 1000, single * 1000, "ms",
-                    "1 process on the same store: its 401 and refresh alone", None,
-                    note=f"p50 {p50 * 1000:.1f} ms, max {worst * 1000:.1f} ms; refreshes at Harvest per storm: "
-                         f"{[x['refreshes'] for x in storms]}; failed calls: {sum(x['failed'] for x in storms)}; "
-                         f"load {load():.2f}")
-            r["ratio"] = worst / single if single else None
-            r["target"] = "1 refresh per storm"
-            r["met"] = all(x["refreshes"] == 1 and x["failed"] == 0 for x in storms)
-            r.update(backend=backend, processes=n, p50=p50, max=worst, storms=storms)
-            rows.append(r)
-            eff = statistics.median(x["efficiency"] for x in budgets)
-            most = max(x["rejected"] for x in budgets)
-            b = row("13", f"shared rate budget, {n} process{'es' if n > 1 else ''}, {limit} per {window:g} s "
-                          f"window, {total} requests together ({backend}): achieved/allowed", eff, 1.0,
-                    "fraction", "the rate the window allows", None,
-                    note=f"429s: {most} (most in a run); failed calls: {sum(x['failed'] for x in budgets)}; "
-                         f"load {load():.2f}")
-            b["ratio"] = eff
-            b["target"] = 0.9
-            b["met"] = eff >= 0.9 and most == 0 and all(x["failed"] == 0 for x in budgets)
-            b.update(backend=backend, processes=n, budgets=budgets)
-            rows.append(b)
+        with store_location(backend, s.workdir) as location:
+            rows += bench_backend(s, backend, location, runs, total, limit, window, row)
     # Side by side: every other backend's figure against SQLite's for the same N.
     by_key = {(r["id"], r["processes"], r["backend"]): r for r in rows}
     for r in rows:
         base = by_key.get((r["id"], r["processes"], "sqlite"))
         if r["backend"] != "sqlite" and base and base["ours"]:
             r["note"] += f"; vs SQLite: {r['ours'] / base['ours']:.2f}×"
+    return rows
+
+
+def bench_backend(s: Any, backend: str, location: str, runs: int, total: int, limit: int, window: float,
+                  row: Callable[..., Dict[str, Any]]) -> List[Dict[str, Any]]:
+    rows: List[Dict[str, Any]] = []
+    prepare_store(s, location)
+    single: Optional[float] = None
+    for n in PROCESS_COUNTS:
+        workers = Workers(n, location, s.env(), limit, window)
+        try:
+            storms = [storm(s, workers) for _ in range(runs)]
+            budgets = [budget(s, workers, total, limit, window) for _ in range(runs)]
+        finally:
+            workers.close()
+        p50 = statistics.median(x["p50"] for x in storms)
+        worst = statistics.median(x["max"] for x in storms)
+        if n == 1:
+            single = worst
+        assert single is not None
+        r = row("12", f"refresh storm, {n} process{'es' if n > 1 else ''} on one expired token ({backend}): "
+                      "time until every process has its first answer (ms)", worst * 1000, single * 1000, "ms",
+                "1 process on the same store: its 401 and refresh alone", None,
+                note=f"p50 {p50 * 1000:.1f} ms, max {worst * 1000:.1f} ms; refreshes at Harvest per storm: "
+                     f"{[x['refreshes'] for x in storms]}; failed calls: {sum(x['failed'] for x in storms)}; "
+                     f"load {load():.2f}")
+        r["ratio"] = worst / single if single else None
+        r["target"] = "1 refresh per storm"
+        r["met"] = all(x["refreshes"] == 1 and x["failed"] == 0 for x in storms)
+        r.update(backend=backend, processes=n, p50=p50, max=worst, storms=storms)
+        rows.append(r)
+        eff = statistics.median(x["efficiency"] for x in budgets)
+        most = max(x["rejected"] for x in budgets)
+        b = row("13", f"shared rate budget, {n} process{'es' if n > 1 else ''}, {limit} per {window:g} s "
+                      f"window, {total} requests together ({backend}): achieved/allowed", eff, 1.0,
+                "fraction", "the rate the window allows", None,
+                note=f"429s: {most} (most in a run); failed calls: {sum(x['failed'] for x in budgets)}; "
+                     f"load {load():.2f}")
+        b["ratio"] = eff
+        b["target"] = 0.9
+        b["met"] = eff >= 0.9 and most == 0 and all(x["failed"] == 0 for x in budgets)
+        b.update(backend=backend, processes=n, budgets=budgets)
+        rows.append(b)
     return rows

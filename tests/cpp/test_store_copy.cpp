@@ -19,9 +19,8 @@ namespace {
 
 using namespace store_test;
 
-// The backends a copy goes to, one test instantiation each. PostgreSQL joins this list when
-// the backend is merged: target_options() then returns a URL of the test cluster for it.
-const std::vector<std::string> copy_targets{"sqlite"};
+// The backends a copy goes to (from a SQLite source), one test instantiation each.
+const std::vector<std::string> copy_targets{"sqlite", "postgresql"};
 
 std::vector<std::string> sqlite_column(const fs::path& db, const std::string& query) {
   sqlite3* h = nullptr;
@@ -43,6 +42,17 @@ class StoreCopy : public StoreTest, public ::testing::WithParamInterface<std::st
   void SetUp() override {
     StoreTest::SetUp();
     target_path = dir / "copy" / "target.db";
+    if (sqlite_target()) return;
+    // A fresh schema of the test cluster (StoreTest::TearDown drops `schema`).
+    const auto base = postgres_cluster_url();
+    if (!base) {
+      if (std::getenv("HARVEST_CONNECT_TEST_REQUIRE_POSTGRES"))
+        FAIL() << "HARVEST_CONNECT_TEST_POSTGRES_DIR is not set: ctest's postgres_cluster fixture did not run";
+      GTEST_SKIP() << "no PostgreSQL cluster: set HARVEST_CONNECT_TEST_POSTGRES_DIR";
+    }
+    schema = "t_" + hc::crypto::hex_encode(hc::crypto::random_bytes(8));
+    postgres_exec(*base, "CREATE SCHEMA " + schema);
+    target_url = *base + "?options=-csearch_path%3D" + schema;
   }
   hc::store::OpenOptions source_options() const {
     hc::store::OpenOptions o;
@@ -52,7 +62,10 @@ class StoreCopy : public StoreTest, public ::testing::WithParamInterface<std::st
   }
   hc::store::OpenOptions target_options() const {
     hc::store::OpenOptions o;
-    o.path = target_path;
+    if (sqlite_target())
+      o.path = target_path;
+    else
+      o.url = target_url;
     o.key = key;
     return o;
   }
@@ -120,6 +133,7 @@ class StoreCopy : public StoreTest, public ::testing::WithParamInterface<std::st
   }
 
   fs::path target_path;
+  std::string target_url;  // PostgreSQL targets
 };
 
 INSTANTIATE_TEST_SUITE_P(Targets, StoreCopy, ::testing::ValuesIn(copy_targets));
@@ -217,10 +231,7 @@ TEST_P(StoreCopy, RefusesAWrongKeyAndWritesNothing) {
 TEST_P(StoreCopy, RefusesANonEmptyTargetAndLeavesItAsItWas) {
   populate();
   {
-    hc::store::OpenOptions other;
-    other.path = target_path;
-    other.key = key;
-    auto t = hc::store::Store::open(other);
+    auto t = hc::store::Store::open(target_options());
     t.create_oauth_client(client("theirs"));
   }
   const std::string before = sqlite_target() ? read_bytes(target_path) : "";

@@ -21,10 +21,8 @@ PAT = "copy-pat-token-PLUGH-2222"
 DB_PASSWORD = "db-password-XYZZY-5150"
 SECRETS = (CLIENT_SECRET, ACCOUNT, PAT, DB_PASSWORD)
 
-#: The backends a copy goes to, one run of every test each. PostgreSQL joins this list when
-#: the backend is merged: add "postgresql" and return ``request.getfixturevalue("postgres_url")``
-#: (tests/python/conftest.py) from ``target`` below.
-TARGET_BACKENDS = ["sqlite"]
+#: The backends a copy goes to, one run of every test each.
+TARGET_BACKENDS = ["sqlite", "postgresql"]
 
 
 @pytest.fixture
@@ -34,9 +32,9 @@ def home(tmp_path: Path) -> Path:
 
 @pytest.fixture(params=TARGET_BACKENDS)
 def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return str(tmp_path / "copy" / "target.db")
-    raise AssertionError(f"no target for backend {request.param}")
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))  # a fresh database of the private cluster
+    return str(tmp_path / "copy" / "target.db")
 
 
 def run(home: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess:

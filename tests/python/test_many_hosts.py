@@ -11,10 +11,7 @@ emulator they show that
 - the database server restarted (or killed) in the middle of a run gives clear errors that
   name the server and never the password, and the very next call after it is back works;
 - "hosts" in network namespaces of their own, which share nothing but the database server
-  (and reach Harvest over their veth link), refresh once between them.
-
-The PostgreSQL variants wait for the PostgreSQL store backend: see _postgres_support.py for
-the one switch (NO_POSTGRES_STORES) that skips them until it is merged."""
+  (and reach Harvest over their veth link), refresh once between them."""
 
 from __future__ import annotations
 
@@ -36,7 +33,7 @@ import harvest_connect as hc
 from harvest_connect.testing import HarvestEmulator
 
 from _harvest_support import USER_AGENT
-from _postgres_support import STORE_BACKENDS, SUPPORT, PostgresCluster, program_env, requires_postgres_stores
+from _postgres_support import STORE_BACKENDS, SUPPORT, PostgresCluster, program_env
 
 sys.path.insert(0, str(SUPPORT))
 from netns_hosts import NetnsHosts, Relay, available as netns_unavailable  # noqa: E402
@@ -253,7 +250,6 @@ def test_a_process_killed_holding_the_refresh_lock_holds_the_others_up_only_unti
 
 # --- (c) the database server restarted in the middle of a run ---------------------------------
 
-@requires_postgres_stores
 @pytest.mark.parametrize("how", ["restart", "kill"])
 def test_the_database_server_going_away_mid_run_gives_clear_errors_then_recovers(
         emulator: Callable[..., HarvestEmulator], postgres_cluster: PostgresCluster, postgres_url: str,
@@ -262,7 +258,6 @@ def test_the_database_server_going_away_mid_run_gives_clear_errors_then_recovers
     monkeypatch.setenv("SSL_CERT_FILE", emu.ca_file)
     s = share(emu, postgres_url)
     password = postgres_cluster._passwords()["harvest_connect"]  # noqa: SLF001 - checked for absence
-    server = f"127.0.0.1:{postgres_cluster.port}"
     conn = s.store.connection("acme")
     api = conn.api()
     loop = s.worker("loop")
@@ -347,7 +342,6 @@ def host_worker(s: Shared, host: Any, cluster: PostgresCluster, location: str, t
                     prefix=host.command([]), env=s.env(HOME=str(home), **cluster.env()))
 
 
-@requires_postgres_stores
 def test_hosts_in_network_namespaces_sharing_only_the_database_refresh_once(
         hosts: NetnsHosts, host_cluster: PostgresCluster, emulator: Callable[..., HarvestEmulator],
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

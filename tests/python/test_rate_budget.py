@@ -38,13 +38,14 @@ WINDOWS = 12
 CALLS = LIMIT * WINDOWS // (PROCESSES * THREADS)  # per thread
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", "postgresql"])
 def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Where the processes' shared store lives: a file for SQLite. A server backend is one more
-    param whose location is its database URL (e.g. request.getfixturevalue("postgres_url");
-    the workers inherit this process's environment, PGPASSFILE included)."""
-    locations = {"sqlite": lambda: str(tmp_path / "store.db")}
-    return locations[request.param]()
+    """Where the processes' shared store lives: a file for SQLite, a database of the private
+    cluster for PostgreSQL (the workers inherit this process's environment, PGPASSFILE
+    included)."""
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
+    return str(tmp_path / "store.db")
 
 
 def authorized_store(emu: HarvestEmulator, location: str) -> hc.Key:
