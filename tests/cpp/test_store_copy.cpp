@@ -249,6 +249,7 @@ TEST_P(StoreCopy, RefusesANonEmptyTargetAndLeavesItAsItWas) {
 }
 
 TEST_P(StoreCopy, RefusesATargetHoldingOtherTables) {
+  if (!sqlite_target()) GTEST_SKIP() << "a SQLite file: PostgreSQL schemas are shared (the next test)";
   populate();
   {
     hc::store::detail::Database db;
@@ -259,6 +260,30 @@ TEST_P(StoreCopy, RefusesATargetHoldingOtherTables) {
   expect_error(hc::errc::validation_failed, [&] { (void)hc::store::copy_store(source_options(), target_options()); });
   EXPECT_EQ(texts(target_options(), "SELECT x FROM notes"), std::vector<std::string>{"keep me"});
   expect_error(hc::errc::store_error, [&] { (void)texts(target_options(), "SELECT key FROM meta"); });
+}
+
+// A PostgreSQL schema may hold other applications' tables (often `public`): as Store::open
+// does, the copy takes it while none of the store's own tables is there, and refuses one that
+// has a table of the store's name (someone else's `meta`).
+TEST_P(StoreCopy, APostgresSchemaWithOtherTablesTakesTheCopyUnlessItHoldsAStoreTable) {
+  if (sqlite_target()) GTEST_SKIP() << "PostgreSQL schemas";
+  populate();
+  {
+    hc::store::detail::Database db;
+    hc::store::detail::connect(db, target_options());
+    db.exec("CREATE TABLE notes(x TEXT)");
+    db.exec("INSERT INTO notes VALUES('keep me')");
+  }
+  (void)hc::store::copy_store(source_options(), target_options());
+  EXPECT_EQ(texts(target_options(), "SELECT x FROM notes"), std::vector<std::string>{"keep me"});
+  EXPECT_TRUE(hc::store::Store::open(target_options()).verify().empty());
+
+  postgres_exec(target_url, "DROP SCHEMA " + schema + " CASCADE; CREATE SCHEMA " + schema +
+                                            "; CREATE TABLE meta(x TEXT)");
+  const auto e = expect_error(hc::errc::validation_failed,
+                              [&] { (void)hc::store::copy_store(source_options(), target_options()); });
+  EXPECT_NE(std::string(e.what()).find("not empty"), std::string::npos) << e.what();
+  EXPECT_TRUE(texts(target_options(), "SELECT x FROM meta").empty());
 }
 
 TEST_P(StoreCopy, RefusesAMissingSourceWithoutCreatingIt) {
