@@ -36,10 +36,3 @@ if(HARVEST_CONNECT_STATIC_DEPS)
   set_property(TARGET SQLite::SQLite3 APPEND PROPERTY INTERFACE_LINK_LIBRARIES Threads::Threads ${CMAKE_DL_LIBS} m)
 endif()
 
-# libpq's header only: a PostgreSQL store loads libpq.so.5 at run time (store/libpq.cpp), so
-# nothing links it and SQLite users (and the wheel) need no libpq. The header gives its types.
-find_path(HARVEST_CONNECT_LIBPQ_INCLUDE_DIR libpq-fe.h PATH_SUFFIXES postgresql pgsql libpq
-  HINTS /opt/homebrew/opt/libpq/include /usr/local/opt/libpq/include)
-if(NOT HARVEST_CONNECT_LIBPQ_INCLUDE_DIR)
-  message(FATAL_ERROR "libpq-fe.h (PostgreSQL client headers) not found: install libpq-dev (Debian/Ubuntu), libpq-devel (Fedora) or libpq (macOS: brew install libpq).")
-endif()

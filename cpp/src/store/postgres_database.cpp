@@ -12,6 +12,8 @@
 #include "store/detail/libpq.hpp"
 
 namespace harvest_connect::store::detail {
+using namespace pq;  // libpq's names (store/detail/libpq.hpp)
+
 namespace {
 
 // Type OIDs (pg_type.dat; stable across releases).
@@ -340,10 +342,10 @@ class PostgresDatabase final : public DatabaseBackend {
   }
 
   [[noreturn]] void fail(const PGresult* r, std::string_view what) const {
-    const char* state = r ? libpq().result_error_field(r, PG_DIAG_SQLSTATE) : nullptr;
+    const char* state = r ? libpq().result_error_field(r, diag_sqlstate) : nullptr;
     const std::string code = state ? state : "";
     // Only the primary message: DETAIL lines may quote values of a row.
-    const char* primary = r ? libpq().result_error_field(r, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+    const char* primary = r ? libpq().result_error_field(r, diag_message_primary) : nullptr;
     const std::string msg = primary ? primary : first_line(libpq().error_message(conn_));
     if (connection_lost() || code.starts_with("08") || code == "57P01" || code == "57P02" || code == "57P03")
       throw error(errc::network_error, "the connection to the PostgreSQL store at " + server_ + " failed (" + msg +
