@@ -26,8 +26,10 @@ all: test
 # tinyproxy (the real HTTP CONNECT proxy tests/python/test_proxy.py starts on 127.0.0.1),
 # strace (the key-directory fsync test), postgresql (initdb, pg_ctl and psql for the private
 # clusters of tests/support/postgres_cluster.py: Debian 12 gives 15, Debian 13 gives 17) and
-# iproute2 (`ip netns`: the network-namespace hosts of tests/python/test_many_hosts.py).
-TEST_SYSTEM_PACKAGES ?= chromium libgtest-dev tinyproxy strace postgresql iproute2
+# iproute2 (`ip netns`: the network-namespace hosts of tests/python/test_many_hosts.py) and
+# libpq-dev (libpq5, which PostgreSQL stores load, and libpq-fe.h, against which
+# tests/cpp/test_store_libpq_abi.cpp checks the engine's own declarations of libpq).
+TEST_SYSTEM_PACKAGES ?= chromium libgtest-dev tinyproxy strace postgresql iproute2 libpq-dev
 
 deps:
 	scripts/install-deps.sh

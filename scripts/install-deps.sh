@@ -5,12 +5,12 @@
 # packages by name; Debian 13's default Boost (1.83) is new enough. The compiled Boost.JSON and
 # Boost.URL libraries are needed from 1.83 on (cpp/cmake/BoostSources.cmake). CMake and Ninja
 # come from pip, into the venv. python3-dev: the headers the Python module is built against
-# (Debian's python3 has none without it); python3-venv: `python3 -m venv`; libpq-dev: libpq
-# and libpq-fe.h, for the PostgreSQL store backend.
+# (Debian's python3 has none without it); python3-venv: `python3 -m venv`. No libpq: the
+# PostgreSQL store loads it at run time (the tests install it: the Makefile's TEST_SYSTEM_PACKAGES).
 set -euo pipefail
 
 packages=(g++ make pkg-config ccache git ca-certificates python3-dev python3-venv
-          libssl-dev libsqlite3-dev sqlite3 libpq-dev)
+          libssl-dev libsqlite3-dev sqlite3)
 debian_major=$(cut -d. -f1 /etc/debian_version 2>/dev/null || echo unknown)
 case "$debian_major" in
   12) packages+=(libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev) ;;
