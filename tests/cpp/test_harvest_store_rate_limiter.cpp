@@ -246,3 +246,28 @@ TEST_F(HarvestStoreRateLimiter, AStorelessClientOrDisabledLimitsWriteNoBudget) {
   EXPECT_EQ(usage.paused_until, 0);
   EXPECT_EQ(usage.used, 0);
 }
+
+// A spent slot is held until its request's completion + the window, as Harvest counts it:
+// never a fraction of a millisecond less. The ledger keeps whole milliseconds, and the
+// completion time cut down to one let a slot free up to 1 ms early: a request sent then
+// could arrive while the server still counted the one before (seen as one 429 in a run of
+// 4 or 16 processes on 100 per 1.5 s, bench #13).
+TEST_F(HarvestStoreRateLimiter, ASettledSlotIsHeldUntilTheCompletionPlusTheWholeWindow) {
+  const RateLimit limit{5, 1'500ms};
+  auto a = process(limit, tuning(1));
+  auto permit = a.limiter->acquire(steady::now() + 5s);
+  const auto before = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  permit.complete();  // settled at once: its lease's one slot is spent
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT slots, ends_at FROM rate_leases", -1, &st, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int64(st, 0), 1);
+  const std::int64_t ends_at_ms = sqlite3_column_int64(st, 1);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  EXPECT_GE(ends_at_ms * 1000, before + 1'500'000) << "the slot frees before completion + window";
+}

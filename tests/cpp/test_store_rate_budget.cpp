@@ -1,7 +1,10 @@
 // The shared rate-budget ledger (schema v4): leases up to the limit, settlement to the
 // completion-time window, expiry of a crashed process's lease, the shared pause, budgets
 // kept apart by account and limit, and the clamping of hostile edits.
+#include <atomic>
+#include <chrono>
 #include <limits>
+#include <thread>
 
 #include "harvest_connect/crypto/encoding.hpp"
 #include "store_test_support.hpp"
@@ -202,4 +205,37 @@ TEST_F(StoreRateBudget, AHostileEndOrPauseInTheFarFutureIsCutToABoundedWait) {
   auto later = s.lease_rate_slots(budget, want(1, 4000), t0 + 8000);
   EXPECT_EQ(later.retry_at, t0 + 7000 + hc::store::max_rate_pause_ms);
   EXPECT_EQ(s.lease_rate_slots(budget, want(1, 4000), t0 + 7000 + hc::store::max_rate_pause_ms).slots, 1);
+}
+
+// A lease that waited for the store's lock (another process's transaction) starts its hold
+// when it got the lock, not when it began to wait: the clock is read under the lock. Read
+// before (as the time passed by value is), a wait longer than the grace would have freed the
+// lease's slots while the requests it let through still counted at Harvest.
+TEST_F(StoreRateBudget, TheClockIsReadOnceTheStoresLockIsHeld) {
+  auto s = open(key);
+  const std::int64_t t0 = 1'700'000'000'000;
+  sqlite3* other = nullptr;  // another process's write transaction
+  ASSERT_EQ(sqlite3_open(path.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  std::atomic<bool> started{false}, released{false}, read_while_held{false};
+  hc::store::RateLease got;
+  std::thread leasing([&] {
+    started = true;
+    got = s.lease_rate_slots(budget, want(2), [&] {
+      if (!released) read_while_held = true;
+      return t0 + 7000;
+    });
+  });
+  while (!started) std::this_thread::yield();
+  // Let the lease reach the lock before it is released (a shorter wait only makes the test
+  // less likely to catch a clock read too early; it cannot make it fail wrongly).
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  released = true;
+  ASSERT_EQ(sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  leasing.join();
+  sqlite3_close(other);
+  EXPECT_FALSE(read_while_held);
+  EXPECT_EQ(got.now, t0 + 7000);
+  EXPECT_EQ(got.slots, 2);
+  EXPECT_EQ(scalar(path, "SELECT ends_at FROM rate_leases"), t0 + 7000 + 5000);
 }

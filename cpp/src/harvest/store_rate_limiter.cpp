@@ -23,6 +23,15 @@ std::int64_t wall_now_ms() {
   return std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+// A request's completion, rounded up to the next millisecond: the slot it spent is held until
+// completion + the window in whole milliseconds, and a time cut down would free it up to 1 ms
+// before Harvest stops counting the request (whose clock is finer).
+std::int64_t wall_completion_ms() {
+  const auto us =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return (us + 999) / 1000;
+}
+
 std::string describe(const RateLimit& limit) {
   std::ostringstream out;
   const auto ms = limit.window.count();
@@ -63,7 +72,7 @@ StoreRateLimiter::Permit& StoreRateLimiter::Permit::operator=(Permit&& other) no
 void StoreRateLimiter::Permit::complete() noexcept {
   // The shared slot's window starts no earlier than the local one's.
   local_.complete();
-  if (auto* owner = std::exchange(owner_, nullptr)) owner->release(lease_, wall_now_ms());
+  if (auto* owner = std::exchange(owner_, nullptr)) owner->release(lease_, wall_completion_ms());
 }
 
 StoreRateLimiter::StoreRateLimiter(std::shared_ptr<store::Store> store, std::string account_key, RateLimit limit,
@@ -166,7 +175,7 @@ StoreRateLimiter::Permit StoreRateLimiter::acquire(clock::time_point deadline) {
       store::RateLease got;
       std::exception_ptr failure;
       try {
-        got = store_->lease_rate_slots(budget_, request, wall_now_ms());
+        got = store_->lease_rate_slots(budget_, request, wall_now_ms);  // read under the store's lock
       } catch (...) {
         failure = std::current_exception();
       }
@@ -178,8 +187,8 @@ StoreRateLimiter::Permit StoreRateLimiter::acquire(clock::time_point deadline) {
       const auto after = clock::now();
       if (got.slots > 0) {
         // Counted from the grant's arrival here, so that a slow transaction still leaves
-        // use_for to spend the lease; the ledger's hold started before the transaction, and
-        // its grace covers the difference.
+        // use_for to spend the lease; the ledger's hold started when the transaction held the
+        // store's lock, just before, and its grace covers the difference.
         leases_[got.id] = Lease{got.slots, 0, 0, 0, after + tuning_.use_for};
         current_ = got.id;
         continue;

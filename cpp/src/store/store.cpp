@@ -1083,11 +1083,16 @@ bool Store::delete_pull_state(std::string_view connection_name, std::string_view
 // Shared rate budget (the tables' SQL: store/rate_budget.cpp)
 
 RateLease Store::lease_rate_slots(const RateBudgetId& budget, const RateLeaseRequest& request, std::int64_t now_ms) {
+  return lease_rate_slots(budget, request, [now_ms] { return now_ms; });
+}
+
+RateLease Store::lease_rate_slots(const RateBudgetId& budget, const RateLeaseRequest& request,
+                                  const std::function<std::int64_t()>& clock_ms) {
   std::lock_guard lock(impl_->mu);
   impl_->check_open();
   const auto stored = detail::stored_budget(impl_->dek.key, budget);
   Transaction tx(impl_->db, Transaction::Kind::immediate);
-  RateLease out = detail::lease_rate_slots(impl_->db, stored, request, now_ms);
+  RateLease out = detail::lease_rate_slots(impl_->db, stored, request, clock_ms());  // the lock is held now
   tx.commit();
   return out;
 }

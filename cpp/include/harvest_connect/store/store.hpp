@@ -116,6 +116,12 @@ class Store {
   // Settles `request.settle`, then grants up to request.want free slots (none while paused).
   [[nodiscard]] RateLease lease_rate_slots(const RateBudgetId& budget, const RateLeaseRequest& request,
                                            std::int64_t now_ms);
+  // The same, with the time read by `clock_ms` once the store's write lock is held: waiting
+  // for the lock behind other processes' leases (SQLite's busy waits can last longer than a
+  // lease's grace) must not start the lease's hold in the past, or its slots would free
+  // while the requests they let through still count at Harvest.
+  [[nodiscard]] RateLease lease_rate_slots(const RateBudgetId& budget, const RateLeaseRequest& request,
+                                           const std::function<std::int64_t()>& clock_ms);
   // Settles leases of `holder` (RateLeaseRequest::holder).
   void settle_rate_leases(const RateBudgetId& budget, std::string_view holder,
                           std::span<const RateLeaseSettlement> settlements, std::int64_t now_ms);
