@@ -8,24 +8,6 @@
 
 namespace harvest_connect::harvest {
 
-namespace {
-
-std::string describe(const RateLimit& limit) {
-  std::ostringstream out;
-  const auto ms = limit.window.count();
-  out << limit.limit << " requests / ";
-  if (ms % 60'000 == 0) {
-    out << ms / 60'000 << " min";
-  } else if (ms % 1000 == 0) {
-    out << ms / 1000 << " s";
-  } else {
-    out << static_cast<double>(ms) / 1000.0 << " s";
-  }
-  return out.str();
-}
-
-}  // namespace
-
 RateLimiter::Permit& RateLimiter::Permit::operator=(Permit&& other) noexcept {
   if (this != &other) {
     complete();
@@ -138,6 +120,20 @@ std::shared_ptr<RateLimiter> RateLimiter::shared(std::string_view account_key, R
   auto limiter = std::make_shared<RateLimiter>(limit);
   registry[key] = limiter;
   return limiter;
+}
+
+std::string describe(const RateLimit& limit) {
+  std::ostringstream out;
+  const auto ms = limit.window.count();
+  out << limit.limit << " requests / ";
+  if (ms % 60'000 == 0) {
+    out << ms / 60'000 << " min";
+  } else if (ms % 1000 == 0) {
+    out << ms / 1000 << " s";
+  } else {
+    out << static_cast<double>(ms) / 1000.0 << " s";
+  }
+  return out.str();
 }
 
 }  // namespace harvest_connect::harvest

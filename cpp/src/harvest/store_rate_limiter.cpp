@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <exception>
 #include <optional>
-#include <sstream>
 #include <tuple>
 
 #include "harvest_connect/crypto/encoding.hpp"
@@ -30,20 +29,6 @@ std::int64_t wall_completion_ms() {
   const auto us =
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   return (us + 999) / 1000;
-}
-
-std::string describe(const RateLimit& limit) {
-  std::ostringstream out;
-  const auto ms = limit.window.count();
-  out << limit.limit << " requests / ";
-  if (ms % 60'000 == 0) {
-    out << ms / 60'000 << " min";
-  } else if (ms % 1000 == 0) {
-    out << ms / 1000 << " s";
-  } else {
-    out << static_cast<double>(ms) / 1000.0 << " s";
-  }
-  return out.str();
 }
 
 milliseconds clamp_ms(milliseconds v, milliseconds lo, milliseconds hi) { return std::clamp(v, lo, hi); }

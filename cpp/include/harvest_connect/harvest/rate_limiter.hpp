@@ -37,6 +37,9 @@ struct RateLimit {
 inline constexpr RateLimit general_rate_limit{100, std::chrono::milliseconds{15'000}};
 inline constexpr RateLimit reports_rate_limit{100, std::chrono::milliseconds{15 * 60'000}};
 
+// "100 requests / 15 s", for messages.
+[[nodiscard]] std::string describe(const RateLimit& limit);
+
 struct RateLimitOptions {
   bool enabled = true;
   RateLimit general = general_rate_limit;
