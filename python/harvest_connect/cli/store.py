@@ -11,18 +11,19 @@ from .exit_codes import BadInput
 from .secret_input import read_passphrase
 
 
-def _refuse_password(store: Optional[str]) -> None:
-    """A database password in --store would be visible in ps and shell history (as every other
-    secret, it never comes from argv). The message does not repeat it."""
-    if not store or not _core.is_database_url(store):
+def refuse_password_in_url(option: str, location: Optional[str]) -> None:
+    """A database password in a store location given on the command line (--store, --from,
+    --to) would be visible in ps and shell history: as every other secret, it never comes from
+    argv. Refused before anything is opened; the message does not repeat it."""
+    if not location or not _core.is_database_url(location):
         return
-    parts = urlsplit(store)
+    parts = urlsplit(location)
     if parts.password is not None or any(k.lower() == "password" for k, _ in parse_qsl(parts.query)):
-        raise BadInput("--store: the database URL holds a password, which the command line shows to other users "
+        raise BadInput(f"{option}: the database URL holds a password, which the command line shows to other users "
                        "(ps, shell history); put it in ~/.pgpass or a PGPASSFILE (or PGPASSWORD, or "
                        "HARVEST_CONNECT_STORE) and give the URL without it")
 
 
 def open_store(args: argparse.Namespace) -> _core.Store:
-    _refuse_password(args.store)
+    refuse_password_in_url("--store", args.store)
     return _core.Store.open(args.store, key_file=args.key_file, passphrase=read_passphrase(args))

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import argparse
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 from .. import _core
 from . import exit_codes
 from .exit_codes import BadInput
 from .secret_input import read_passphrase
+from .store import refuse_password_in_url
 
 #: how each table's rows are named in the text output (the JSON output gives table names)
 _ROWS = {
@@ -19,26 +19,16 @@ _ROWS = {
     "connections": "connection(s)",
     "pending_authorizations": "pending authorization(s)",
     "pull_states": "pull state(s)",
+    "rate_budgets": "rate budget(s)",
+    "rate_leases": "rate lease(s)",
 }
-
-
-def _refuse_password(option: str, location: str) -> None:
-    """A database password on the command line is visible to other users (ps, shell history):
-    refused before anything is opened, without repeating it (as --store refuses it)."""
-    parts = urlsplit(location)
-    if parts.scheme.lower() not in ("postgresql", "postgres"):
-        return
-    if parts.password is not None or any(k.lower() == "password" for k, _ in parse_qsl(parts.query)):
-        raise BadInput(f"{option}: the database URL holds a password, which the command line shows to other "
-                       "users (ps, shell history); put it in ~/.pgpass or a PGPASSFILE (or PGPASSWORD) and give "
-                       "the URL without it")
 
 
 def _store_copy(args: argparse.Namespace) -> int:
     if args.store:
         raise BadInput("store copy takes the source and the target as --from and --to; --store does not apply")
-    _refuse_password("--from", args.from_)
-    _refuse_password("--to", args.to)
+    refuse_password_in_url("--from", args.from_)
+    refuse_password_in_url("--to", args.to)
     # The same key opens both sides: the copy keeps the store id and the wrapped data key.
     report = _core.copy_store(args.from_, args.to, key_file=args.key_file, passphrase=read_passphrase(args))
     tables = dict(report.tables)
