@@ -4,9 +4,9 @@
 // error naming the package to install.
 //
 // The part of libpq's C interface the store uses is declared here, from the documentation
-// ("libpq — C Library", PostgreSQL manual §34) and libpq.so.5's stable ABI, so that building
-// needs no libpq-dev: `pip install .` asks for no more than a compiler and the OpenSSL and
-// SQLite headers. tests/cpp/test_store_libpq_abi.cpp checks every declaration against the
+// (the PostgreSQL manual's chapter "libpq — C Library") and libpq.so.5's stable ABI, so
+// that building needs no libpq-dev: `pip install .` asks for no more than a compiler and the
+// OpenSSL and SQLite headers. tests/cpp/test_store_libpq_abi.cpp checks every declaration against the
 // real libpq-fe.h (installed with the test dependencies).
 
 // libpq's opaque connection and result, under the names libpq-fe.h gives the structs, so
