@@ -17,7 +17,8 @@ export CCACHE_NOHASHDIR := 1
 LAUNCHER = $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE),)
 
 .PHONY: all deps venv cpp cpp-test package-test python py-test test demo bench clean \
-        sanitize-test cpp-test-sanitize python-sanitize py-test-sanitize fuzz fuzz-smoke fresh-check
+        sanitize-test cpp-sanitize cpp-test-sanitize python-sanitize py-test-sanitize fuzz fuzz-deps fuzz-smoke \
+        fresh-check test-parts py-test-after-cpp
 
 all: test
 
@@ -68,8 +69,15 @@ cpp: test-deps venv
 	  -DHARVEST_CONNECT_TESTS=ON -DHARVEST_CONNECT_SANITIZE=$(SANITIZE) $(if $(filter ON,$(SANITIZE)),$(SAN_PY_DEFS),)
 	$(CMAKE) --build $(CPP_BUILD) -j $(JOBS)
 
+# The suites run more at once than there are cores: most of their time is waiting (servers,
+# child processes, rate-limit windows, timeouts, crash tests' random delays), not computing.
+# ctest's longest tests are the store crash tests (200 kills each); pytest-xdist's workers
+# share out the Python suite. docs/development.md has the times.
+CTEST_JOBS ?= 4
+CTEST = $(VENV)/bin/ctest -j $(CTEST_JOBS) --output-on-failure --test-dir
+
 cpp-test: cpp
-	$(VENV)/bin/ctest --test-dir $(CPP_BUILD) -j $(JOBS) --output-on-failure
+	$(CTEST) $(CPP_BUILD)
 
 # The C++ package as users take it (docs/cpp.md): tests/package, the doc's journey plus the
 # consumer's own Boost.JSON, built and run against a static install (make cpp's tree), a
@@ -110,10 +118,10 @@ python: venv
 	  -Ccmake.build-type=$(PY_BUILD_TYPE) -Ccmake.define.CMAKE_CXX_COMPILER=$${CXX:-c++} \
 	  -Ccmake.define.HARVEST_CONNECT_SANITIZE=$(SANITIZE) $(if $(CCACHE),-Ccmake.define.CMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE),) .
 
-# Two pytest workers (pytest-xdist): most of the suite waits on subprocesses, servers and
-# the network, so two workers finish it in 0.54 of the time on 2 cores (docs/development.md).
+# Four pytest workers (pytest-xdist) on 2 cores: most of the suite waits on subprocesses,
+# servers and the network (docs/development.md has the times with 1, 2 and 4).
 # PYTEST_WORKERS=0 runs it in this process, e.g. to use a debugger.
-PYTEST_WORKERS ?= 2
+PYTEST_WORKERS ?= 4
 PYTEST_PARALLEL = $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS))
 
 py-test: test-venv
@@ -162,11 +170,14 @@ PY_SAN_TESTS ?=
 SAN_ENV = ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   LD_PRELOAD=$$(gcc -print-file-name=libasan.so):$$(gcc -print-file-name=libubsan.so)
 
-cpp-test-sanitize:
-	$(MAKE) cpp-test SANITIZE=ON
-
-python-sanitize:
+# One build of the sanitized tree for both suites (make test runs them side by side).
+cpp-sanitize:
 	$(MAKE) cpp SANITIZE=ON
+
+cpp-test-sanitize: cpp-sanitize
+	$(CTEST) $(BUILD)/cpp-sanitize
+
+python-sanitize: cpp-sanitize
 	rm -rf $(PY_SAN_DIR) && mkdir -p $(PY_SAN_DIR)
 	# The whole package with its subpackages (cli/), then the sanitized _core beside them.
 	cp -r python/harvest_connect $(PY_SAN_DIR)/
@@ -191,8 +202,10 @@ FUZZ_SECONDS ?= 72
 CLANG_VERSION ?= $(shell . /etc/os-release 2>/dev/null; [ "$$VERSION_ID" = 12 ] && echo 14 || echo 19)
 CLANG ?= clang++-$(CLANG_VERSION)
 
-fuzz: venv
+fuzz-deps:
 	scripts/install-deps.sh clang-$(CLANG_VERSION) libclang-rt-$(CLANG_VERSION)-dev
+
+fuzz: venv fuzz-deps
 	$(CMAKE) -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_MAKE_PROGRAM=$(abspath $(VENV)/bin/ninja) $(LAUNCHER) \
 	  -DCMAKE_CXX_COMPILER=$(CLANG) -DHARVEST_CONNECT_FUZZ=ON -DHARVEST_CONNECT_TESTS=OFF
 	$(CMAKE) --build $(FUZZ_BUILD) -j $(JOBS)
@@ -200,7 +213,21 @@ fuzz: venv
 fuzz-smoke: fuzz
 	scripts/fuzz-smoke.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(JOBS)
 
-test: cpp-test package-test py-test sanitize-test fuzz-smoke
+# make test: every system package and the venv first, then its parts side by side,
+# TEST_PARALLEL at a time: a suite mostly waits, and a build or another suite uses the cores
+# meanwhile. Each part's output is printed whole when it ends (make -O); after a failure no
+# other part starts and make test fails. TEST_PARALLEL=1 runs them one after another, as make cpp-test ... would.
+# The sanitized tree comes first: its build and suites are the longest chain.
+TEST_PARALLEL ?= 3
+test: test-venv fuzz-deps
+	$(MAKE) -j $(TEST_PARALLEL) --output-sync=target test-parts
+
+test-parts: sanitize-test py-test-after-cpp cpp-test package-test fuzz-smoke
+
+# In make test the package is built after build/cpp, whose engine objects are then ccache
+# hits (see PY_TEST_BUILD_TYPE): built side by side, both trees would compile them.
+py-test-after-cpp: cpp
+	$(MAKE) py-test
 
 demo: python
 	$(VENV)/bin/harvest-connect demo
