@@ -379,7 +379,9 @@ def test_paging_50000_entries_within_a_shortened_window(harvest_env: Callable[..
 
 
 def test_retry_after_is_honoured(harvest_env: Callable[..., Env]) -> None:
-    e = harvest_env(entries=10, general_limit=5, general_window=1.0)
+    # 3 s: the sixth call comes within the window even when each takes half a second (ASan on
+    # a busy machine); with 1 s a slow run could pass without ever meeting a 429.
+    e = harvest_env(entries=10, general_limit=5, general_window=3.0)
     api = e.conn().api(rate_limit=None)  # no client-side limiter: let the server throttle
     for _ in range(12):
         assert api.get("/users/me")["id"]
