@@ -179,7 +179,11 @@ def test_every_command_prints_one_json_document_and_no_secret(home: Path, emu: H
         assert started["api_url"].startswith("http://127.0.0.1:") and started["time_entries"] == 10
         assert started["app"]["client_id"] and started["ca_file"] is None
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+        try:
+            out, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()  # fail now, not in Popen.__exit__'s wait without a timeout
+            raise
     assert proc.returncode == 0 and out == "", (out, err)
     run.commands.add("emulator")
 

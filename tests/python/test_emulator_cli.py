@@ -1,5 +1,5 @@
 """harvest-connect emulator: prints its URLs, CA file and a ready-made OAuth app, serves
-until Ctrl-C (SIGINT), then exits 0."""
+until Ctrl-C (SIGINT) or `kill` (SIGTERM), then exits 0."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ import subprocess
 import sys
 import urllib.request
 
+import pytest
 
-def test_cli_emulator_prints_urls_and_app_and_stops_on_ctrl_c():
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
+def test_cli_emulator_prints_urls_and_app_and_stops_cleanly(stop: signal.Signals) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "harvest_connect.cli", "emulator", "--http", "--entries", "10"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -28,7 +31,10 @@ def test_cli_emulator_prints_urls_and_app_and_stops_on_ctrl_c():
                                     + "&response_type=code", timeout=30) as r:
             assert r.status == 200 and b"Authorize application" in r.read()
     finally:
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=30) == 0
-        proc.stdout.close()
-        proc.stderr.close()
+        proc.send_signal(stop)
+        try:
+            _, err = proc.communicate(timeout=30)
+        finally:
+            proc.kill()  # only if it did not stop: the assertion below then says so
+            proc.wait()
+    assert proc.returncode == 0 and err.strip() == "harvest-connect: emulator stopped", (proc.returncode, err)

@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
-import time
 from typing import Any, Dict, List, Tuple
 
 from .. import _core
@@ -158,7 +158,24 @@ def _demo(args: argparse.Namespace) -> int:
     return code
 
 
+# What stops `harvest-connect emulator`: Ctrl-C, or `kill` (SIGTERM) for one started in the
+# background. Both are blocked before the emulator's threads start (they inherit the mask)
+# and taken with sigwait() by the main thread: a process-wide signal could otherwise be
+# handled on an emulator thread, where Python only notes it, and the main thread would sleep
+# on. A SIGINT the caller ignores (a background job of a shell without job control) stays
+# ignored; SIGTERM still stops it.
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
 def _emulator(args: argparse.Namespace) -> int:
+    signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        return _serve_emulator(args)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+
+
+def _serve_emulator(args: argparse.Namespace) -> int:
     from ..testing import HarvestEmulator
 
     with HarvestEmulator(entries=args.entries, port=args.port, tls=not args.http, seed=args.seed,
@@ -189,14 +206,11 @@ def _emulator(args: argparse.Namespace) -> int:
             f"  client id     {app.client_id}",
             f"  client secret {app.client_secret}",
         ]
-        # Print inside the try: a Ctrl-C that comes right after the URLs appear is still a
+        # A Ctrl-C that comes right after the URLs appear waits, blocked, for sigwait(): a
         # clean stop (exit 0), not an interrupted command.
-        try:
-            args.out.result(doc, "\n".join(lines))
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            print("harvest-connect: emulator stopped", file=sys.stderr)
+        args.out.result(doc, "\n".join(lines))
+        signal.sigwait(_STOP_SIGNALS)
+        print("harvest-connect: emulator stopped", file=sys.stderr)
     return exit_codes.OK
 
 
