@@ -216,8 +216,8 @@ fuzz-smoke: fuzz
 # make test: every system package and the venv first, then its parts side by side,
 # TEST_PARALLEL at a time: a suite mostly waits, and a build or another suite uses the cores
 # meanwhile. Each part's output is printed whole when it ends (make -O); after a failure no
-# other part starts and make test fails. TEST_PARALLEL=1 runs them one after another, as make cpp-test ... would.
-# The sanitized tree comes first: its build and suites are the longest chain.
+# other part starts and make test fails. TEST_PARALLEL=1 runs them one after another. The
+# sanitized tree comes first: its build and its two suites are the longest chain.
 TEST_PARALLEL ?= 3
 test: test-venv fuzz-deps
 	$(MAKE) -j $(TEST_PARALLEL) --output-sync=target test-parts

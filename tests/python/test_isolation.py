@@ -2,7 +2,8 @@
 shell full of harvest-connect settings, proxies, an extra CA and their own HOME shows its
 tests (and its module-scoped fixtures) none of them, and a store opened at the default
 location lands in a temporary HOME, not in the developer's. Its factories clean up: an
-emulator is stopped and a store closed after the test that made them."""
+emulator is stopped and a store closed after the test that made them. A run started with
+SIGINT ignored (a background job) still stops the processes its tests start with SIGINT."""
 
 from __future__ import annotations
 
