@@ -47,3 +47,12 @@ def test_version_is_the_one_from_cmake():
     cmake_version = re.search(r"project\(harvest_connect\s+VERSION\s+([0-9.]+)", text).group(1)
     assert hc.__version__ == cmake_version
     assert importlib.metadata.version("harvest-connect") == cmake_version
+
+
+def test_the_wheel_checks_store_script_passes_here():
+    """make wheel-check runs scripts/wheel-check-store.py in a minimal Debian; run here too, it
+    cannot fall behind the API between those runs (it once read the write-only account_id)."""
+    script = pathlib.Path(__file__).resolve().parents[2] / "scripts" / "wheel-check-store.py"
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "store round trip ok" in result.stdout
