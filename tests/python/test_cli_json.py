@@ -182,8 +182,12 @@ def test_every_command_prints_one_json_document_and_no_secret(home: Path, emu: H
         try:
             out, err = proc.communicate(timeout=30)
         except subprocess.TimeoutExpired:
-            proc.kill()  # fail now, not in Popen.__exit__'s wait without a timeout
-            raise
+            # Fail now, not in Popen.__exit__'s wait without a timeout, and say whether the
+            # process ignored (SigIgn) or blocked (SigBlk) the signal: one run hung here once.
+            status = Path(f"/proc/{proc.pid}/status").read_text()
+            proc.kill()
+            raise AssertionError("the emulator did not stop at SIGINT: "
+                                 + " ".join(ln for ln in status.splitlines() if ln.startswith("Sig")))
     assert proc.returncode == 0 and out == "", (out, err)
     run.commands.add("emulator")
 
