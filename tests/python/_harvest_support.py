@@ -4,6 +4,7 @@ the paste flow, and a worker script run in other processes."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import urllib.error
@@ -19,6 +20,16 @@ import harvest_connect as hc
 from harvest_connect.testing import HarvestEmulator
 
 WORKER = Path(__file__).with_name("_harvest_worker.py")
+
+
+def sigint_as_in_a_terminal() -> None:
+    """preexec_fn for a child that a test stops with SIGINT, as Ctrl-C would: SIGINT at its
+    default and unblocked, whatever this run inherited. A background job of a shell without
+    job control starts with SIGINT ignored, and two clean-clone CI runs saw a child ignore the
+    test's SIGINT for 30 s (a CLI emulator, then a bare `python -c "time.sleep(60)"`) although
+    the same tests passed started every other way tried here."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 USER_AGENT = "harvest-connect tests (tests@example.com)"
 
 

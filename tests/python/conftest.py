@@ -7,7 +7,6 @@ Helpers that are not fixtures stay in _harvest_support.py (API tests), _oauth_su
 from __future__ import annotations
 
 import os
-import signal
 from pathlib import Path
 import uuid
 from typing import TYPE_CHECKING, Any, Callable, Iterator, List
@@ -32,19 +31,6 @@ if TYPE_CHECKING:
 # PGPASSWORD, PGSSLMODE, ...: a PostgreSQL store must reach only the tests' own cluster).
 ISOLATED_PREFIXES = ("HARVEST_CONNECT_", "PG")
 ISOLATED_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR", "XDG_DATA_HOME", "XDG_CONFIG_HOME")
-
-
-def _interruptible_children() -> None:
-    """A shell without job control starts a background job (`make test &`, nohup, some CI
-    runners) with SIGINT ignored, every process it starts inherits that, and Python then
-    installs no KeyboardInterrupt handler: the CLI processes the tests stop with Ctrl-C's
-    SIGINT would ignore it and the test would wait forever. Caught signals are reset on exec,
-    so catching SIGINT here gives every child a default SIGINT again, as in a terminal."""
-    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-
-
-_interruptible_children()
 
 
 def isolated_variable(name: str) -> bool:

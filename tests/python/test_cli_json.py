@@ -19,6 +19,7 @@ from harvest_connect import cli, errors
 from harvest_connect.cli import exit_codes
 from harvest_connect.testing import HarvestEmulator
 
+from _harvest_support import sigint_as_in_a_terminal
 from _oauth_support import printed_url
 
 PASSPHRASE = "json-cli-passphrase-QUUX-7777"
@@ -66,7 +67,8 @@ class Cli:
 
     def popen(self, *args: str) -> "subprocess.Popen[str]":
         return subprocess.Popen([sys.executable, "-m", "harvest_connect.cli", *args], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(self.home))
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(self.home),
+                                preexec_fn=sigint_as_in_a_terminal)  # the tests stop some with SIGINT
 
 
 def _leaf_commands(parser: argparse.ArgumentParser, prefix: List[str]) -> List[str]:

@@ -10,11 +10,14 @@ import urllib.request
 
 import pytest
 
+from _harvest_support import sigint_as_in_a_terminal
+
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
 def test_cli_emulator_prints_urls_and_app_and_stops_cleanly(stop: signal.Signals) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "harvest_connect.cli", "emulator", "--http", "--entries", "10"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=sigint_as_in_a_terminal)
     try:
         lines = []
         while not (lines and lines[-1].strip().startswith("client secret")):
