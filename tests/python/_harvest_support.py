@@ -20,6 +20,7 @@ import harvest_connect as hc
 from harvest_connect.testing import HarvestEmulator
 
 WORKER = Path(__file__).with_name("_harvest_worker.py")
+USER_AGENT = "harvest-connect tests (tests@example.com)"
 
 
 def sigint_as_in_a_terminal() -> None:
@@ -30,7 +31,6 @@ def sigint_as_in_a_terminal() -> None:
     the same tests passed started every other way tried here."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-USER_AGENT = "harvest-connect tests (tests@example.com)"
 
 
 @dataclass
