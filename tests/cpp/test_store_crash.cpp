@@ -5,6 +5,8 @@
 // never older than what was committed before.
 //
 // HARVEST_CONNECT_CRASH_ITERATIONS overrides the number of kills per scenario (default 200).
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,15 +33,25 @@ int iterations() {
 
 class CrashFixture : public StoreTest {
  protected:
-  // Runs `work` in a child forever; kills it after a random delay (0-25 ms, 0-100 ms on PostgreSQL: from before the
-  // store is open until many transactions in). The child must not stop on its own.
+  // Runs `work` in a child forever and kills it with SIGKILL. The child must not stop on its
+  // own. Half of the kills come after a random delay from the fork (0-25 ms, 0-100 ms on
+  // PostgreSQL): from before the store is open until a few transactions in. The other half
+  // come after the same random delay from the child's first commit (`committed()`), so that
+  // kills land among transactions however slow the machine is: under a sanitizer on a loaded
+  // machine, opening the store alone can take longer than the whole delay, and a CI run once
+  // saw 200 kills without one commit.
   void kill_during(const std::function<void()>& work, std::mt19937& rng) {
     // PostgreSQL: connecting (SCRAM) and every statement are round trips to the server, so
-    // the window that reaches many transactions in is longer.
+    // the window that reaches a few transactions in is longer.
     std::uniform_int_distribution<int> delay_us(0, backend == Backend::postgres ? 100000 : 25000);
+    const bool after_first_commit = std::bernoulli_distribution(0.5)(rng);
+    int progress[2];
+    ASSERT_EQ(::pipe2(progress, O_CLOEXEC), 0);
     const pid_t pid = ::fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
+      ::close(progress[0]);
+      progress_fd = progress[1];
       try {
         for (;;) work();
       } catch (const std::exception& e) {
@@ -47,16 +59,41 @@ class CrashFixture : public StoreTest {
         ::_exit(3);
       }
     }
+    ::close(progress[1]);
+    bool child_committed = true;
+    if (after_first_commit) {
+      // One byte, or end of file if the child died first; waitpid below says how it ended.
+      pollfd ready{progress[0], POLLIN, 0};
+      char byte = 0;
+      child_committed = ::poll(&ready, 1, 120000) == 1 && ::read(progress[0], &byte, 1) == 1;
+    }
     std::this_thread::sleep_for(std::chrono::microseconds(delay_us(rng)));
     ::kill(pid, SIGKILL);
     int status = 0;
-    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    const pid_t waited = ::waitpid(pid, &status, 0);
+    // Closed only now: a child that commits while nobody reads must not die of SIGPIPE.
+    ::close(progress[0]);
+    ASSERT_EQ(waited, pid);
     ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
         << "the writer stopped on its own (exit " << (WIFEXITED(status) ? WEXITSTATUS(status) : -1) << ")";
+    ASSERT_TRUE(child_committed) << "the writer committed nothing in 120 s";
+  }
+
+  // Called by a writer in the child after each transaction it commits: the first call tells
+  // the parent, which may be waiting for it (see kill_during); later calls cost nothing.
+  void committed() {
+    if (progress_fd < 0) return;
+    const char byte = 1;
+    [[maybe_unused]] const auto written = ::write(progress_fd, &byte, 1);
+    ::close(progress_fd);
+    progress_fd = -1;
   }
 
   static std::string text(const Secret& s) { return std::string(s.reveal_string()); }
   std::mt19937 rng{std::random_device{}()};
+
+ private:
+  int progress_fd = -1;  // the child's end of the pipe to the parent, until the first commit
 };
 
 // On PostgreSQL the killed child's session ends with it: the server rolls back its open
@@ -92,6 +129,7 @@ TEST_P(CrashTest, KilledWhileWritingConnectionsLeavesWholeRecords) {
         ch.account_id = Secret::from_string(account_for(r, g));
         ch.user_agent = agent_for(g);
         s.update_connection("r" + std::to_string(r), std::move(ch));
+        committed();
       }
       auto c = connection("new" + std::to_string(g), "client", account_for(9, g));
       c.user_agent = agent_for(g);
@@ -150,6 +188,7 @@ TEST_P(CrashTest, KilledWhileCommittingTokenRefreshKeepsOneRefresh) {
         s.save_tokens("work", {Secret::from_string("at-" + std::to_string(n)),
                                Secret::from_string("rt-" + std::to_string(n)), n});
       }
+      committed();
     }
   };
   long last = 0;
@@ -198,6 +237,7 @@ TEST_P(CrashTest, KilledWhileRotatingKeysOpensWithOldOrNewKey) {
     for (;;) {
       k = 1 - k;
       s.rotate_key(keys[k]);
+      committed();
       s.rotate_data_key();
     }
   };
