@@ -3,7 +3,7 @@ and uses one connection.
 
     _harvest_worker.py STORE threads THREADS CALLS    warm up, print "ready", wait for "go" on
                                                      stdin, then THREADS threads x CALLS GETs;
-                                                     prints a JSON summary
+                                                     prints a JSON summary (_calls_in_threads.py)
     _harvest_worker.py STORE get PATH                 one GET, prints the JSON answer
 """
 
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
 
 import harvest_connect as hc
+from _calls_in_threads import calls_when_told
 
 
 def main() -> int:
@@ -27,31 +27,7 @@ def main() -> int:
         threads, calls = int(sys.argv[3]), int(sys.argv[4])
         api = conn.api(rate_limit=None)
         api.get("/users/me")
-        print("ready", flush=True)
-        if sys.stdin.readline().strip() != "go":
-            return 2
-        ok = 0
-        errors: list = []
-        lock = threading.Lock()
-
-        def work() -> None:
-            nonlocal ok
-            for _ in range(calls):
-                try:
-                    api.get("/users/me")
-                    with lock:
-                        ok += 1
-                except hc.HarvestConnectError as exc:
-                    with lock:
-                        errors.append(f"{type(exc).__name__}: {exc}")
-
-        pool = [threading.Thread(target=work) for _ in range(threads)]
-        for t in pool:
-            t.start()
-        for t in pool:
-            t.join()
-        print(json.dumps({"ok": ok, "errors": errors[:5], "failed": len(errors)}), flush=True)
-        return 0 if not errors else 1
+        return calls_when_told(api, threads, calls)
 
 
 if __name__ == "__main__":

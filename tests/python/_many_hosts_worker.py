@@ -4,7 +4,7 @@ password through PGPASSFILE) and uses its connection "acme".
 
     _many_hosts_worker.py STORE threads THREADS CALLS [--warm]
         print "ready", wait for "go" on stdin, then THREADS threads x CALLS GETs of /users/me;
-        prints a JSON summary {"ok", "failed", "errors"}. --warm: one GET before "ready", so
+        prints a JSON summary {"ok", "failed", "errors", ...} (_calls_in_threads.py). --warm: one GET before "ready", so
         the process holds the token in memory when it expires.
     _many_hosts_worker.py STORE once
         one GET of /users/me; prints its JSON answer.
@@ -30,42 +30,15 @@ from typing import List, Optional, Tuple
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "support"))
 
 import harvest_connect as hc  # noqa: E402
+from _calls_in_threads import calls_when_told, describe  # noqa: E402
 from netns_hosts import Relay  # noqa: E402
-
-
-def describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"
 
 
 def threads_mode(store: hc.Store, threads: int, calls: int, warm: bool) -> int:
     api = store.connection("acme").api(rate_limit=None)
     if warm:
         api.get("/users/me")
-    print("ready", flush=True)
-    if sys.stdin.readline().strip() != "go":
-        return 2
-    ok = 0
-    errors: List[str] = []
-    lock = threading.Lock()
-
-    def work() -> None:
-        nonlocal ok
-        for _ in range(calls):
-            try:
-                api.get("/users/me")
-                with lock:
-                    ok += 1
-            except hc.HarvestConnectError as exc:
-                with lock:
-                    errors.append(describe(exc))
-
-    pool = [threading.Thread(target=work) for _ in range(threads)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    print(json.dumps({"ok": ok, "failed": len(errors), "errors": errors[:5]}), flush=True)
-    return 0 if not errors else 1
+    return calls_when_told(api, threads, calls)
 
 
 def loop_mode(store: hc.Store) -> int:
