@@ -56,6 +56,7 @@ static_assert(std::is_same_v<pq::ConnText, decltype(&::PQdb)>);
 static_assert(SameButEnumResult<pq::TransactionStatus, decltype(&::PQtransactionStatus)>::value);
 static_assert(std::is_same_v<pq::NoticeProcessor, ::PQnoticeProcessor>);
 static_assert(std::is_same_v<pq::SetNoticeProcessor, decltype(&::PQsetNoticeProcessor)>);
+static_assert(std::is_same_v<pq::LibVersion, decltype(&::PQlibVersion)>);
 
 // The checks above run when this file compiles; the test names them in the test list.
 TEST(StoreLibpqAbi, TheEnginesDeclarationsAreLibpqFeHs) { SUCCEED(); }

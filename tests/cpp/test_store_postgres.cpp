@@ -1,8 +1,12 @@
 // The PostgreSQL store's own behaviour: opening by URL, what messages show of the URL (never
 // a password), failures of the server (unreachable, a connection dropped in the middle of a
-// transaction) and recovery, the write lock across processes (single-flight token refresh),
-// and rows that authenticate the same on both backends.
+// transaction) and recovery, the bounds on a vanished peer, the write lock across processes
+// (single-flight token refresh), and rows that authenticate the same on both backends.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -176,6 +180,86 @@ TEST_F(StorePostgres, ADroppedConnectionLosesTheTransactionAndTheNextCallWorks) 
   EXPECT_TRUE(s.verify().empty());
   s.save_tokens("work", {Secret::from_string("at-3"), Secret::from_string("rt-3"), 3});
   EXPECT_EQ(s.credentials("work").access_token->reveal_string(), "at-3");
+}
+
+// This process's TCP socket connected to `port` (a libpq connection), or -1.
+int socket_to_port(int port) {
+  for (const auto& entry : fs::directory_iterator("/proc/self/fd")) {
+    const int fd = std::atoi(entry.path().filename().c_str());
+    sockaddr_in peer{};
+    socklen_t size = sizeof peer;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &size) == 0 && peer.sin_family == AF_INET &&
+        ntohs(peer.sin_port) == port)
+      return fd;
+  }
+  return -1;
+}
+
+int tcp_option(int fd, int option) {
+  int value = -1;
+  socklen_t size = sizeof value;
+  EXPECT_EQ(::getsockopt(fd, IPPROTO_TCP, option, &value, &size), 0) << option;
+  return value;
+}
+
+std::string server_setting(hc::store::detail::Database& db, const std::string& name) {
+  auto st = db.prepare("SELECT current_setting(?)");
+  st.bind(1, name);
+  EXPECT_TRUE(st.step());
+  return st.text(0);
+}
+
+// Both ends of a store session give up on a vanished peer (a host powered off, a network
+// partition) after about 25 s, not the operating system's 2 hours, unless the URL, PGOPTIONS
+// or the server's configuration says otherwise (tests/python/test_many_hosts.py shows the
+// server freeing a vanished host's lock).
+TEST_F(StorePostgres, BothEndsGiveUpOnAVanishedPeerWithinAboutTwentyFiveSeconds) {
+  if (IsSkipped()) return;
+  const int port = std::stoi(url.substr(url.rfind(':') + 1));
+  {
+    hc::store::detail::Database db;
+    db.open_url(url, 5000);
+    EXPECT_EQ(server_setting(db, "tcp_keepalives_idle"), "10");
+    EXPECT_EQ(server_setting(db, "tcp_keepalives_interval"), "5");
+    EXPECT_EQ(server_setting(db, "tcp_keepalives_count"), "3");
+    EXPECT_EQ(server_setting(db, "tcp_user_timeout"), "25000");
+    const int fd = socket_to_port(port);
+    ASSERT_GE(fd, 0) << "no socket of this process is connected to port " << port;
+    EXPECT_EQ(tcp_option(fd, TCP_KEEPIDLE), 10);
+    EXPECT_EQ(tcp_option(fd, TCP_KEEPINTVL), 5);
+    EXPECT_EQ(tcp_option(fd, TCP_KEEPCNT), 3);
+    EXPECT_EQ(tcp_option(fd, TCP_USER_TIMEOUT), 25000);
+    int keepalive = 0;
+    socklen_t size = sizeof keepalive;
+    ASSERT_EQ(::getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &keepalive, &size), 0);
+    EXPECT_EQ(keepalive, 1);
+  }
+  {
+    // The user's choices win: libpq's keywords in the URL for this end, its `options` (as
+    // PGOPTIONS) for the server's; what they leave out keeps the default.
+    hc::store::detail::Database db;
+    db.open_url(url + "%20-ctcp_keepalives_idle%3D42&keepalives_idle=41&tcp_user_timeout=9000", 5000);
+    EXPECT_EQ(server_setting(db, "tcp_keepalives_idle"), "42");
+    EXPECT_EQ(server_setting(db, "tcp_keepalives_count"), "3");
+    const int fd = socket_to_port(port);
+    ASSERT_GE(fd, 0);
+    EXPECT_EQ(tcp_option(fd, TCP_KEEPIDLE), 41);
+    EXPECT_EQ(tcp_option(fd, TCP_KEEPCNT), 3);
+    EXPECT_EQ(tcp_option(fd, TCP_USER_TIMEOUT), 9000);
+  }
+  {
+    // A new session after the server ended the last one gets the same bounds.
+    hc::store::detail::Database db;
+    db.open_url(url + "&application_name=" + schema, 5000);
+    postgres_exec(*postgres_cluster_url(),
+                  "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '" + schema + "'");
+    EXPECT_EQ(server_setting(db, "tcp_keepalives_idle"), "10");  // a read: reconnects
+    EXPECT_EQ(server_setting(db, "tcp_user_timeout"), "25000");
+    const int fd = socket_to_port(port);
+    ASSERT_GE(fd, 0);
+    EXPECT_EQ(tcp_option(fd, TCP_KEEPIDLE), 10);
+    EXPECT_EQ(tcp_option(fd, TCP_USER_TIMEOUT), 25000);
+  }
 }
 
 TEST_F(StorePostgres, TheTokenLockIsHeldAcrossProcessesAndFreedWhenItsHolderIsKilled) {

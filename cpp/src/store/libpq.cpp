@@ -68,6 +68,7 @@ Libpq load_all() {
   load(lib, l.db, "PQdb");
   load(lib, l.transaction_status, "PQtransactionStatus");
   load(lib, l.set_notice_processor, "PQsetNoticeProcessor");
+  load(lib, l.lib_version, "PQlibVersion");
   return l;
 }
 

@@ -183,6 +183,22 @@ class PostgresStatement final : public StatementBackend {
   bool executed_ = false;
 };
 
+// A peer that vanishes without closing its connection (a host powered off, a network
+// partition) is given up on after about 25 s, at both ends of every store session: TCP
+// keepalives probe an idle connection after 10 s, every 5 s, and give up after 3 unanswered
+// probes; data left unacknowledged for 25 s ends the connection too. So the server ends a
+// vanished host's session, and with it the store's write lock, before the busy timeout (30 s
+// by default) of a host waiting for that lock runs out; and this process gets a network
+// error instead of waiting on a vanished server for the operating system's defaults (about
+// 2 hours of keepalive, 15 minutes of retransmissions). A live peer's kernel answers the
+// probes however busy the peer is, so a slow refresh or a long query is not cut short.
+namespace vanished_peer {
+inline constexpr int keepalive_idle_s = 10;
+inline constexpr int keepalive_interval_s = 5;
+inline constexpr int keepalive_count = 3;
+inline constexpr int user_timeout_ms = 25000;
+}  // namespace vanished_peer
+
 class PostgresDatabase final : public DatabaseBackend {
  public:
   PostgresDatabase(PGconn* conn, int busy_timeout_ms) : conn_(conn), busy_timeout_ms_(busy_timeout_ms) {
@@ -325,10 +341,20 @@ class PostgresDatabase final : public DatabaseBackend {
   }
   void configure_session() {
     // Writers wait for the store's lock at most the busy timeout, as on SQLite. Values come
-    // back as text; BYTEA in hex (store/detail/database.hpp's blob()).
-    const std::string sql = "SET lock_timeout = " + std::to_string(busy_timeout_ms_) +
-                            "; SET bytea_output = 'hex'; SET client_encoding = 'UTF8'; "
-                            "SET standard_conforming_strings = on";
+    // back as text; BYTEA in hex (store/detail/database.hpp's blob()). The server's end of
+    // the session gives up on a vanished host as this end does (vanished_peer below), unless
+    // a setting is already someone's choice: the URL's `options`, PGOPTIONS, the role, the
+    // database or postgresql.conf (pg_settings.source is then not 'default'). pg_settings
+    // lists only what the server has: tcp_user_timeout is skipped before PostgreSQL 12.
+    const std::string sql =
+        "SET lock_timeout = " + std::to_string(busy_timeout_ms_) +
+        "; SET bytea_output = 'hex'; SET client_encoding = 'UTF8'; SET standard_conforming_strings = on; "
+        "SELECT set_config(name, value, false) FROM (VALUES "
+        "('tcp_keepalives_idle', '" + std::to_string(vanished_peer::keepalive_idle_s) + "'), "
+        "('tcp_keepalives_interval', '" + std::to_string(vanished_peer::keepalive_interval_s) + "'), "
+        "('tcp_keepalives_count', '" + std::to_string(vanished_peer::keepalive_count) + "'), "
+        "('tcp_user_timeout', '" + std::to_string(vanished_peer::user_timeout_ms) + "')"
+        ") AS d(name, value) JOIN pg_settings USING (name) WHERE source = 'default'";
     Result r(libpq().exec(conn_, sql.c_str()));
     if (!ok(r.get())) fail(r.get(), "cannot set up the session");
   }
@@ -393,6 +419,20 @@ std::unique_ptr<DatabaseBackend> open_postgres(const std::string& url, int busy_
   if (!std::getenv("PGCONNECT_TIMEOUT")) {
     keys.push_back("connect_timeout");
     values.push_back("10");
+  }
+  // This end's bounds on a vanished server (vanished_peer; the server's end: configure_session).
+  const std::string idle = std::to_string(vanished_peer::keepalive_idle_s);
+  const std::string interval = std::to_string(vanished_peer::keepalive_interval_s);
+  const std::string count = std::to_string(vanished_peer::keepalive_count);
+  const std::string user_timeout = std::to_string(vanished_peer::user_timeout_ms);
+  for (const auto& [key, value] : {std::pair{"keepalives_idle", &idle}, std::pair{"keepalives_interval", &interval},
+                                   std::pair{"keepalives_count", &count}}) {
+    keys.push_back(key);
+    values.push_back(value->c_str());
+  }
+  if (pq.lib_version() >= 120000) {  // libpq 12 added tcp_user_timeout; older ones refuse the keyword
+    keys.push_back("tcp_user_timeout");
+    values.push_back(user_timeout.c_str());
   }
   keys.push_back("dbname");
   values.push_back(url.c_str());

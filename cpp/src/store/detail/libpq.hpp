@@ -57,6 +57,7 @@ using CmdTuples = char* (*)(PGresult*);
 using ConnText = char* (*)(const PGconn*);  // PQhost, PQport, PQdb
 using TransactionStatus = int (*)(const PGconn*);  // PGTransactionStatusType
 using SetNoticeProcessor = NoticeProcessor (*)(PGconn*, NoticeProcessor, void* arg);
+using LibVersion = int (*)();  // e.g. 150004 for libpq 15.4
 }
 
 }  // namespace pq
@@ -88,6 +89,7 @@ struct Libpq {
   pq::ConnText db;
   pq::TransactionStatus transaction_status;
   pq::SetNoticeProcessor set_notice_processor;
+  pq::LibVersion lib_version;
 };
 
 // The loaded library; throws errc::store_error naming the package when it is missing.
