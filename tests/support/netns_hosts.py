@@ -79,15 +79,22 @@ def _in(net: "ipaddress.IPv4Network | ipaddress.IPv6Network", word: str) -> bool
 class Host:
     """One namespace: `address` is its end of the veth pair, `server_address` the other."""
 
-    def __init__(self, name: str, address: str, server_address: str, veth: str) -> None:
+    def __init__(self, name: str, address: str, server_address: str, veth: str, host_veth: str) -> None:
         self.name = name
         self.address = address
         self.server_address = server_address
-        self.veth = veth
+        self.veth = veth  # the server side's end
+        self.host_veth = host_veth  # the host's end, inside the namespace
 
     def command(self, argv: Sequence[str]) -> List[str]:
         """argv run inside the namespace (the environment is kept)."""
         return ["ip", "netns", "exec", self.name, *argv]
+
+    def vanish(self) -> None:
+        """Takes the host off the network as a power loss or a partition would: its end of
+        the link goes down, so what the server side sends it goes unanswered. Nothing is
+        closed or reset: the server side learns of it only by its own timeouts."""
+        _ip("-n", self.name, "link", "set", self.host_veth, "down")
 
     def __repr__(self) -> str:
         return f"Host({self.name!r}, address={self.address!r}, server_address={self.server_address!r})"
@@ -127,7 +134,7 @@ class NetnsHosts:
                 name = f"hc-{self.run_id}-{i}"
                 server_side, host_side = f"hcs{self.run_id}{i}", f"hch{self.run_id}{i}"  # <= 15 chars
                 _ip("netns", "add", name)
-                host = Host(name, f"10.{self._r}.{i}.2", f"10.{self._r}.{i}.1", server_side)
+                host = Host(name, f"10.{self._r}.{i}.2", f"10.{self._r}.{i}.1", server_side, host_side)
                 self.hosts.append(host)
                 _ip("link", "add", server_side, "type", "veth", "peer", "name", host_side)
                 _ip("link", "set", host_side, "netns", name)
