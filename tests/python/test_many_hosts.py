@@ -13,7 +13,8 @@ emulator they show that
 - "hosts" in network namespaces of their own, which share nothing but the database server
   (and reach Harvest over their veth link), refresh once between them; and a host that
   vanishes from the network while it holds the refresh lock holds the others up only until
-  the server gives up on it (about 25 s), not for the operating system's two hours."""
+  the server gives up on it (about 25 s), not for the operating system's two hours; and a
+  host whose database server vanishes gets a clear error, not a hang."""
 
 from __future__ import annotations
 
@@ -422,6 +423,55 @@ def test_a_host_that_vanishes_holding_the_refresh_lock_holds_the_others_up_only_
         s.store.close()
         for r in relays:
             r.close()
+
+
+# Run in a host: opens the store, reads, says "ready", and on a line from stdin reads again and
+# says how that went.
+READ_WHEN_TOLD = """
+import sys, time
+import harvest_connect as hc
+with hc.Store.open(sys.argv[1]) as store:
+    store.connection("acme")
+    print("ready", flush=True)
+    sys.stdin.readline()
+    started = time.monotonic()
+    try:
+        store.connection("acme")
+        print("read", flush=True)
+    except hc.HarvestConnectError as exc:
+        print(f"{type(exc).__name__} after {time.monotonic() - started:.0f} s: {exc}", flush=True)
+"""
+
+
+def test_a_host_whose_database_server_vanishes_gets_a_network_error_not_a_hang(
+        hosts: NetnsHosts, host_cluster: PostgresCluster, emulator: Callable[..., HarvestEmulator],
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # With the operating system's defaults the read would wait about 15 minutes of
+    # retransmissions; the engine's tcp_user_timeout (25 s) ends it, and the reconnection
+    # attempt's connect_timeout (10 s) then gives up too.
+    emu = emulator(entries=1, rate_limits=False)
+    monkeypatch.setenv("SSL_CERT_FILE", emu.ca_file)
+    monkeypatch.setenv("PGPASSFILE", str(host_cluster.pgpass))
+    host = hosts[0]
+    s = share(emu, host_cluster.create_database("gone"))
+    home = tmp_path / "home"
+    home.mkdir()
+    url = host_cluster.url("gone", host=host.server_address)
+    reader = Worker(host.command([sys.executable, "-c", READ_WHEN_TOLD, url]),
+                    s.env(HOME=str(home), **host_cluster.env()))
+    s.workers.append(reader)
+    try:
+        assert reader.line() == "ready"
+        host.lose_the_server()
+        reader.send("go")
+        outcome = reader.line()  # bounded by TIMEOUT (120 s), far below the 15 minutes
+        assert outcome.startswith("NetworkError after "), outcome
+        assert f"{host.server_address}:{host_cluster.port}" in outcome, outcome
+        assert host_cluster._passwords()["harvest_connect"] not in outcome  # noqa: SLF001
+    finally:
+        for w in s.workers:
+            w.close()
+        s.store.close()
 
 
 # --- the namespace harness itself (runs without the PostgreSQL store backend) ------------------

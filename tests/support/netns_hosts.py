@@ -96,6 +96,11 @@ class Host:
         closed or reset: the server side learns of it only by its own timeouts."""
         _ip("-n", self.name, "link", "set", self.host_veth, "down")
 
+    def lose_the_server(self) -> None:
+        """The same seen from the host: the server side's end of its link goes down, so what
+        the host sends the server goes unanswered, and nothing tells the host so."""
+        _ip("link", "set", self.veth, "down")
+
     def __repr__(self) -> str:
         return f"Host({self.name!r}, address={self.address!r}, server_address={self.server_address!r})"
 
