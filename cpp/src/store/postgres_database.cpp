@@ -342,7 +342,7 @@ class PostgresDatabase final : public DatabaseBackend {
   void configure_session() {
     // Writers wait for the store's lock at most the busy timeout, as on SQLite. Values come
     // back as text; BYTEA in hex (store/detail/database.hpp's blob()). The server's end of
-    // the session gives up on a vanished host as this end does (vanished_peer below), unless
+    // the session gives up on a vanished host as this end does (vanished_peer above), unless
     // a setting is already someone's choice: the URL's `options`, PGOPTIONS, the role, the
     // database or postgresql.conf (pg_settings.source is then not 'default'). pg_settings
     // lists only what the server has: tcp_user_timeout is skipped before PostgreSQL 12.
@@ -425,11 +425,8 @@ std::unique_ptr<DatabaseBackend> open_postgres(const std::string& url, int busy_
   const std::string interval = std::to_string(vanished_peer::keepalive_interval_s);
   const std::string count = std::to_string(vanished_peer::keepalive_count);
   const std::string user_timeout = std::to_string(vanished_peer::user_timeout_ms);
-  for (const auto& [key, value] : {std::pair{"keepalives_idle", &idle}, std::pair{"keepalives_interval", &interval},
-                                   std::pair{"keepalives_count", &count}}) {
-    keys.push_back(key);
-    values.push_back(value->c_str());
-  }
+  keys.insert(keys.end(), {"keepalives_idle", "keepalives_interval", "keepalives_count"});
+  values.insert(values.end(), {idle.c_str(), interval.c_str(), count.c_str()});
   if (pq.lib_version() >= 120000) {  // libpq 12 added tcp_user_timeout; older ones refuse the keyword
     keys.push_back("tcp_user_timeout");
     values.push_back(user_timeout.c_str());
