@@ -226,6 +226,12 @@ void register_store(py::module_& mod) {
         "is not the store's, NetworkError when a PostgreSQL server cannot be reached.")
       .def("close", &Store::close, "Close the store; later calls raise. Safe to call twice.")
       .def_property_readonly("closed", &Store::closed, "Whether close() was called.")
+      // Where it lives, as `location` gives it: a database URL without its password.
+      .def("__repr__",
+           [](const Store& s) {
+             return "Store(" + py::repr(py::str(s.location())).cast<std::string>() +
+                    (s.closed() ? ", closed=True)" : ")");
+           })
       .def_property_readonly(
           "path",
           [](const Store& s) -> std::optional<std::filesystem::path> {

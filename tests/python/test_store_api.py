@@ -188,7 +188,9 @@ def test_world_readable_key_file_is_refused(tmp_path):
 
 def test_closed_store(tmp_path, key):
     s = hc.Store.open(tmp_path / "s.db", key=key)
+    assert repr(s) == f"Store({str(tmp_path / 's.db')!r})"
     s.close()
     assert s.closed
+    assert repr(s) == f"Store({str(tmp_path / 's.db')!r}, closed=True)"
     with pytest.raises(hc.HarvestConnectError, match="closed"):
         s.connections()

@@ -42,6 +42,7 @@ def test_open_by_url_shows_no_password(pg: Tuple[str, str], key: hc.Key, monkeyp
         assert store.location == url and password not in store.location
         store.create_oauth_client("App", client_id="id-1", client_secret="postgres-client-secret-1")
         assert store.oauth_client("APP").name == "App"
+        assert repr(store) == f"Store({url!r})"
         assert password not in repr(store) and password not in store._repr_html_()
         assert url in store._repr_html_()
     monkeypatch.setenv("PGPASSFILE", str(Path(os.environ.get("HOME", "/")) / "nothing"))
