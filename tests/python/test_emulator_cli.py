@@ -7,17 +7,28 @@ import signal
 import subprocess
 import sys
 import urllib.request
+from typing import Callable
 
 import pytest
 
 from _harvest_support import sigint_as_in_a_terminal
 
 
-@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
-def test_cli_emulator_prints_urls_and_app_and_stops_cleanly(stop: signal.Signals) -> None:
+def sigint_ignored() -> None:
+    """preexec_fn: SIGINT ignored, as in a background job of a shell without job control."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("stop,start", [(signal.SIGINT, sigint_as_in_a_terminal),
+                                        (signal.SIGTERM, sigint_as_in_a_terminal),
+                                        (signal.SIGINT, sigint_ignored)],
+                         ids=["ctrl-c", "kill", "sigint-while-ignored"])
+def test_cli_emulator_prints_urls_and_app_and_stops_cleanly(stop: signal.Signals, start: Callable[[], None]) -> None:
+    # sigint-while-ignored: the emulator takes SIGINT with sigwait() while it is blocked, and
+    # Linux keeps a blocked signal pending whatever its disposition, so `kill -INT` stops it
+    # even where Ctrl-C's signal was inherited as ignored.
     proc = subprocess.Popen([sys.executable, "-m", "harvest_connect.cli", "emulator", "--http", "--entries", "10"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=sigint_as_in_a_terminal)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=start)
     try:
         lines = []
         while not (lines and lines[-1].strip().startswith("client secret")):

@@ -162,8 +162,9 @@ def _demo(args: argparse.Namespace) -> int:
 # background. Both are blocked before the emulator's threads start (they inherit the mask)
 # and taken with sigwait() by the main thread: a process-wide signal could otherwise be
 # handled on an emulator thread, where Python only notes it, and the main thread would sleep
-# on. A SIGINT the caller ignores (a background job of a shell without job control) stays
-# ignored; SIGTERM still stops it.
+# on. Even a SIGINT that the process inherited as ignored (a background job of a shell
+# without job control) stops it: Linux keeps a blocked signal pending for sigwait() whatever
+# its disposition.
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
