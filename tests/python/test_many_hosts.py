@@ -338,6 +338,37 @@ def host_cluster(hosts: NetnsHosts, tmp_path: Path) -> Iterator[PostgresCluster]
         yield cluster
 
 
+HOSTS_DATABASE = "hosts"
+
+
+@pytest.fixture
+def hosts_shared(hosts: NetnsHosts, host_cluster: PostgresCluster, emulator: Callable[..., HarvestEmulator],
+                 monkeypatch: pytest.MonkeyPatch) -> Iterator[Shared]:
+    """The connection "acme", authorized, in the database HOSTS_DATABASE of host_cluster, and
+    the emulator relayed from the server side of every host's link; stopped, closed and
+    killed afterwards."""
+    emu = emulator(entries=10, rate_limits=False)
+    monkeypatch.setenv("SSL_CERT_FILE", emu.ca_file)
+    monkeypatch.setenv("PGPASSFILE", str(host_cluster.pgpass))
+    relays = [Relay((h.server_address, emu.port), ("127.0.0.1", emu.port)) for h in hosts]
+    try:
+        s = share(emu, host_cluster.create_database(HOSTS_DATABASE))
+        try:
+            yield s
+        finally:
+            for w in s.workers:
+                w.close()
+            s.store.close()
+    finally:
+        for r in relays:
+            r.close()
+
+
+def host_url(cluster: PostgresCluster, host: Any) -> str:
+    """The store's URL as a host reaches it: the server side of its own link."""
+    return str(cluster.url(HOSTS_DATABASE, host=host.server_address))
+
+
 def host_worker(s: Shared, host: Any, cluster: PostgresCluster, location: str, tmp_path: Path, *args: str) -> Worker:
     home = tmp_path / f"home-{host.name}"
     home.mkdir()
@@ -346,85 +377,59 @@ def host_worker(s: Shared, host: Any, cluster: PostgresCluster, location: str, t
 
 
 def test_hosts_in_network_namespaces_sharing_only_the_database_refresh_once(
-        hosts: NetnsHosts, host_cluster: PostgresCluster, emulator: Callable[..., HarvestEmulator],
-        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    emu = emulator(entries=10, rate_limits=False)
-    monkeypatch.setenv("SSL_CERT_FILE", emu.ca_file)
-    monkeypatch.setenv("PGPASSFILE", str(host_cluster.pgpass))
-    relays = [Relay((h.server_address, emu.port), ("127.0.0.1", emu.port)) for h in hosts]
-    s = share(emu, host_cluster.create_database("hosts"))
-    try:
-        workers = [host_worker(s, h, host_cluster, host_cluster.url("hosts", host=h.server_address), tmp_path,
-                               "threads", "8", "4", "--warm") for h in hosts]
-        for w in workers:
-            assert w.line() == "ready"
-        # Each host talked to the database from its own address, over its own link.
-        seen = host_cluster.psql("SELECT DISTINCT host(client_addr) FROM pg_stat_activity "
-                                 "WHERE datname = 'hosts' AND client_addr IS NOT NULL")
-        assert {h.address for h in hosts} <= set(seen.split())
-        assert_nowhere_in_argv(host_cluster._passwords()["harvest_connect"])  # noqa: SLF001
-        emu.expire_tokens()
-        before = s.refreshes()
-        results = go(workers)
-        assert [w.proc.returncode for w in workers] == [0] * 4, [w.stderr for w in workers]
-        assert sum(r["ok"] for r in results) == 4 * 8 * 4
-        assert sum(r["failed"] for r in results) == 0, [r["errors"] for r in results]
-        assert s.refreshes() == before + 1
-    finally:
-        for w in s.workers:
-            w.close()
-        s.store.close()
-        for r in relays:
-            r.close()
+        hosts: NetnsHosts, host_cluster: PostgresCluster, hosts_shared: Shared, tmp_path: Path) -> None:
+    s = hosts_shared
+    workers = [host_worker(s, h, host_cluster, host_url(host_cluster, h), tmp_path, "threads", "8", "4", "--warm")
+               for h in hosts]
+    for w in workers:
+        assert w.line() == "ready"
+    # Each host talked to the database from its own address, over its own link.
+    seen = host_cluster.psql("SELECT DISTINCT host(client_addr) FROM pg_stat_activity "
+                             f"WHERE datname = '{HOSTS_DATABASE}' AND client_addr IS NOT NULL")
+    assert {h.address for h in hosts} <= set(seen.split())
+    assert_nowhere_in_argv(host_cluster._passwords()["harvest_connect"])  # noqa: SLF001
+    s.emu.expire_tokens()
+    before = s.refreshes()
+    results = go(workers)
+    assert [w.proc.returncode for w in workers] == [0] * 4, [w.stderr for w in workers]
+    assert sum(r["ok"] for r in results) == 4 * 8 * 4
+    assert sum(r["failed"] for r in results) == 0, [r["errors"] for r in results]
+    assert s.refreshes() == before + 1
 
 
 def test_a_host_that_vanishes_holding_the_refresh_lock_holds_the_others_up_only_until_the_server_gives_up(
-        hosts: NetnsHosts, host_cluster: PostgresCluster, emulator: Callable[..., HarvestEmulator],
-        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+        hosts: NetnsHosts, host_cluster: PostgresCluster, hosts_shared: Shared, tmp_path: Path) -> None:
     # A host that loses power or its network closes nothing: with the operating system's TCP
     # defaults its session, and the store's write lock with it, would live on for about two
     # hours, and every other host's refresh would fail as "busy". The engine's keepalive
     # settings have the server give up on it within about 25 s: before the 30 s that another
     # host waits for the lock by default.
-    emu = emulator(entries=10, rate_limits=False)
-    monkeypatch.setenv("SSL_CERT_FILE", emu.ca_file)
-    monkeypatch.setenv("PGPASSFILE", str(host_cluster.pgpass))
+    s, emu = hosts_shared, hosts_shared.emu
     holder_host, other_host = hosts[0], hosts[1]
-    relays = [Relay((h.server_address, emu.port), ("127.0.0.1", emu.port)) for h in (holder_host, other_host)]
-    s = share(emu, host_cluster.create_database("vanish"))
-    try:
-        emu.expire_tokens()
-        before = s.refreshes()
-        # As in (b): the holder's token request is answered only after two minutes, so it sits
-        # in the refresh holding the lock; the emulator has not used its refresh token.
-        emu.set_faults(path_prefix=TOKEN_PATH, error_next=1, error_status=503, latency=120.0)
-        holder = host_worker(s, holder_host, host_cluster, host_cluster.url("vanish", host=holder_host.server_address),
-                             tmp_path, "once")
-        wait_until(lambda: s.counter("faults.errors") == 1, "the holder's token request reached Harvest")
-        emu.clear_faults()
-        holder.proc.send_signal(signal.SIGSTOP)  # the host is gone: its processes do nothing more
-        holder_host.vanish()
-        other = host_worker(s, other_host, host_cluster, host_cluster.url("vanish", host=other_host.server_address),
-                            tmp_path, "once")
-        answer = other.result()
-        assert other.proc.returncode == 0, other.stderr
-        assert answer["id"]
-        assert s.refreshes() == before + 1  # the other host's, once the server gave the holder up
-        # Its backend released the lock on its way out; the rest of the way is the server's.
-        wait_until(lambda: host_cluster.psql("SELECT count(*) FROM pg_stat_activity WHERE datname = 'vanish' "
-                                             f"AND client_addr = '{holder_host.address}'").strip() == "0",
-                   "the server ended the vanished host's session")
-        # Nothing lost: the store is whole, and its refresh token still renews the access token.
-        assert s.store.verify() == []
-        emu.expire_tokens()
-        assert s.store.connection("acme").api().get("/users/me")["id"]
-        assert s.refreshes() == before + 2
-    finally:
-        for w in s.workers:
-            w.close()
-        s.store.close()
-        for r in relays:
-            r.close()
+    emu.expire_tokens()
+    before = s.refreshes()
+    # As in (b): the holder's token request is answered only after two minutes, so it sits in
+    # the refresh holding the lock; the emulator has not used its refresh token.
+    emu.set_faults(path_prefix=TOKEN_PATH, error_next=1, error_status=503, latency=120.0)
+    holder = host_worker(s, holder_host, host_cluster, host_url(host_cluster, holder_host), tmp_path, "once")
+    wait_until(lambda: s.counter("faults.errors") == 1, "the holder's token request reached Harvest")
+    emu.clear_faults()
+    holder.proc.send_signal(signal.SIGSTOP)  # the host is gone: its processes do nothing more
+    holder_host.vanish()
+    other = host_worker(s, other_host, host_cluster, host_url(host_cluster, other_host), tmp_path, "once")
+    answer = other.result()
+    assert other.proc.returncode == 0, other.stderr
+    assert answer["id"]
+    assert s.refreshes() == before + 1  # the other host's, once the server gave the holder up
+    # Its backend released the lock on its way out; the rest of the way is the server's.
+    wait_until(lambda: host_cluster.psql(f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{HOSTS_DATABASE}' "
+                                         f"AND client_addr = '{holder_host.address}'").strip() == "0",
+               "the server ended the vanished host's session")
+    # Nothing lost: the store is whole, and its refresh token still renews the access token.
+    assert s.store.verify() == []
+    emu.expire_tokens()
+    assert s.store.connection("acme").api().get("/users/me")["id"]
+    assert s.refreshes() == before + 2
 
 
 # Run in a host: opens the store, reads, says "ready", and on a line from stdin reads again and
@@ -446,34 +451,23 @@ with hc.Store.open(sys.argv[1]) as store:
 
 
 def test_a_host_whose_database_server_vanishes_gets_a_network_error_not_a_hang(
-        hosts: NetnsHosts, host_cluster: PostgresCluster, emulator: Callable[..., HarvestEmulator],
-        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+        hosts: NetnsHosts, host_cluster: PostgresCluster, hosts_shared: Shared, tmp_path: Path) -> None:
     # With the operating system's defaults the read would wait about 15 minutes of
     # retransmissions; the engine's tcp_user_timeout (25 s) ends it, and the reconnection
     # attempt's connect_timeout (10 s) then gives up too.
-    emu = emulator(entries=1, rate_limits=False)
-    monkeypatch.setenv("SSL_CERT_FILE", emu.ca_file)
-    monkeypatch.setenv("PGPASSFILE", str(host_cluster.pgpass))
-    host = hosts[0]
-    s = share(emu, host_cluster.create_database("gone"))
+    s, host = hosts_shared, hosts[0]
     home = tmp_path / "home"
     home.mkdir()
-    url = host_cluster.url("gone", host=host.server_address)
-    reader = Worker(host.command([sys.executable, "-c", READ_WHEN_TOLD, url]),
+    reader = Worker(host.command([sys.executable, "-c", READ_WHEN_TOLD, host_url(host_cluster, host)]),
                     s.env(HOME=str(home), **host_cluster.env()))
     s.workers.append(reader)
-    try:
-        assert reader.line() == "ready"
-        host.lose_the_server()
-        reader.send("go")
-        outcome = reader.line()  # bounded by TIMEOUT (120 s), far below the 15 minutes
-        assert outcome.startswith("NetworkError after "), outcome
-        assert f"{host.server_address}:{host_cluster.port}" in outcome, outcome
-        assert host_cluster._passwords()["harvest_connect"] not in outcome  # noqa: SLF001
-    finally:
-        for w in s.workers:
-            w.close()
-        s.store.close()
+    assert reader.line() == "ready"
+    host.lose_the_server()
+    reader.send("go")
+    outcome = reader.line()  # bounded by TIMEOUT (120 s), far below the 15 minutes
+    assert outcome.startswith("NetworkError after "), outcome
+    assert f"{host.server_address}:{host_cluster.port}" in outcome, outcome
+    assert host_cluster._passwords()["harvest_connect"] not in outcome  # noqa: SLF001
 
 
 # --- the namespace harness itself (runs without the PostgreSQL store backend) ------------------
